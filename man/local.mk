@@ -1,0 +1,2 @@
+# man/local.mk - mdoc manual pages.
+dist_man_MANS = man/temperd.8 man/temper.conf.5

@@ -1,0 +1,1328 @@
+/*
+ * http-server.c - HTTP/1.1 (and HTTPS) server on the libuv loop.
+ *
+ * Bytes flow: socket -> (TLS session) -> plaintext input -> llhttp ->
+ * request -> router -> handler -> response bytes -> (TLS) -> uv_write.
+ * The parser pauses after every complete message, so each request is
+ * dispatched and answered before the next one in the same read is parsed:
+ * pipelined requests are answered in order by construction.
+ */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <llhttp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "http-server.h"
+#include "log.h"
+#include "metrics.h"
+#include "tls.h"
+
+#define HTTP_SERVER_BACKLOG 511
+#define HTTP_SERVER_TLS_POLL_MS 2000
+#define HTTP_SERVER_TLS_SETTLE_MS 300
+/* Unparsed input a client may queue behind a deferred request. */
+#define HTTP_SERVER_PENDING_MAX (256 * 1024)
+
+struct http_header {
+	char *name;
+	char *value;
+};
+
+struct http_request {
+	struct http_conn *conn;
+	char method[16];
+	struct buf url;
+	char *path;
+	char *query;
+	struct http_header *headers;
+	size_t header_count;
+	struct buf body;
+	struct buf extra_headers;
+	bool keep_alive;
+	bool head;
+	const char *route;		/* pattern, for metrics */
+	uint64_t started_ns;
+	void (*cancel)(struct http_request *request, void *arg);
+	void *cancel_arg;
+};
+
+enum http_conn_phase {
+	HTTP_CONN_IDLE,			/* between requests */
+	HTTP_CONN_READING,		/* a request has begun */
+	HTTP_CONN_WAITING,		/* a deferred request awaits its answer */
+};
+
+struct http_listener {
+	struct http_server *server;
+	union {
+		uv_handle_t handle;
+		uv_stream_t stream;
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+	} socket;
+	bool is_pipe;
+	char *address;
+	struct tls_config *tls;
+	uv_fs_poll_t cert_poll;
+	uv_fs_poll_t key_poll;
+	uv_timer_t reload_timer;
+	bool watching_tls;		/* the three handles above are initialised */
+	unsigned open_handles;
+};
+
+struct http_conn {
+	struct http_conn *prev, *next;
+	struct http_server *server;
+	struct http_listener *listener;
+	union {
+		uv_handle_t handle;
+		uv_stream_t stream;
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+	} socket;
+	uv_timer_t timer;
+	unsigned open_handles;
+	llhttp_t parser;
+	struct tls_session *tls;
+	bool tls_sniffed;
+	struct buf plain;		/* decrypted input not yet parsed */
+	struct buf header_field;	/* the header name being received */
+	bool in_header_value;
+	size_t header_bytes;
+	struct http_request *request;	/* being parsed */
+	struct http_request *deferred;	/* dispatched, unanswered */
+	enum http_conn_phase phase;
+	int error_status;		/* set by a parser callback to refuse */
+	const char *error_reason;
+	unsigned writes_pending;
+	bool reading;
+	bool dispatching;		/* inside a handler called from http_conn_process */
+	bool closing;
+	bool close_after_write;
+};
+
+struct http_server {
+	uv_loop_t *loop;
+	struct http_server_limits limits;
+	struct http_router router;
+	llhttp_settings_t settings;
+	struct http_listener **listeners;
+	size_t listener_count;
+	struct http_conn *connections;
+	unsigned connection_count;
+	unsigned open_handles;		/* listeners' handles still closing */
+	bool closing;
+	void (*done)(void *arg);
+	void *done_arg;
+
+	struct metrics *metrics;
+	struct metric_family *requests;
+	struct metric_family *durations;
+	struct metric_series *connections_open;
+	struct metric_series *connections_rejected;
+	struct metric_family *tls_reloads;
+	struct metric_family *refusals;
+};
+
+static void http_conn_close(struct http_conn *conn);
+static void http_conn_process(struct http_conn *conn);
+static void http_conn_timeout(uv_timer_t *timer);
+static void http_conn_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *b);
+static void http_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b);
+static void http_server_maybe_done(struct http_server *server);
+
+void
+http_server_limits_default(struct http_server_limits *limits)
+{
+	limits->max_header_bytes = 16 * 1024;
+	limits->max_body_bytes = 4 * 1024 * 1024;
+	limits->request_timeout_ms = 10 * 1000;
+	limits->idle_timeout_ms = 60 * 1000;
+	limits->max_connections = 1024;
+}
+
+const char *
+http_status_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+static void
+http_request_free(struct http_request *request)
+{
+	if (request == NULL)
+		return;
+	buf_free(&request->url);
+	buf_free(&request->body);
+	buf_free(&request->extra_headers);
+	free(request->path);
+	free(request->query);
+	for (size_t i = 0; i < request->header_count; i++) {
+		free(request->headers[i].name);
+		free(request->headers[i].value);
+	}
+	free(request->headers);
+	free(request);
+}
+
+const char *
+http_request_method(const struct http_request *request)
+{
+	return request->method;
+}
+
+const char *
+http_request_path(const struct http_request *request)
+{
+	return request->path;
+}
+
+const char *
+http_request_query(const struct http_request *request)
+{
+	return request->query;
+}
+
+const char *
+http_request_header(const struct http_request *request, const char *name)
+{
+	for (size_t i = 0; i < request->header_count; i++) {
+		if (strcasecmp(request->headers[i].name, name) == 0)
+			return request->headers[i].value;
+	}
+	return NULL;
+}
+
+const char *
+http_request_body(const struct http_request *request, size_t *len)
+{
+	if (len != NULL)
+		*len = request->body.len;
+	return request->body.data != NULL ? request->body.data : "";
+}
+
+static int
+http_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+http_request_query_param(const struct http_request *request, const char *name,
+    char *value, size_t size)
+{
+	const char *p = request->query;
+	size_t name_len = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		const char *end = strchr(p, '&'), *eq;
+		size_t len = end ? (size_t)(end - p) : strlen(p), out = 0;
+
+		eq = memchr(p, '=', len);
+		if ((eq ? (size_t)(eq - p) : len) == name_len && strncmp(p, name, name_len) == 0) {
+			const char *v = eq ? eq + 1 : p + len;
+
+			for (; v < p + len; v++) {
+				char c = *v;
+
+				if (c == '+') {
+					c = ' ';
+				} else if (c == '%' && p + len - v >= 3 &&
+				    http_hex_value(v[1]) >= 0 && http_hex_value(v[2]) >= 0) {
+					c = (char)(http_hex_value(v[1]) * 16 + http_hex_value(v[2]));
+					v += 2;
+				}
+				if (out + 1 >= size)
+					return -ENOSPC;
+				value[out++] = c;
+			}
+			if (size == 0)
+				return -ENOSPC;
+			value[out] = '\0';
+			return 0;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+void
+http_request_on_cancel(struct http_request *request,
+    void (*cancel)(struct http_request *request, void *arg), void *arg)
+{
+	request->cancel = cancel;
+	request->cancel_arg = arg;
+}
+
+int
+http_response_header(struct http_request *request, const char *name,
+    const char *value)
+{
+	/* A value with CR or LF would let a caller split the response. */
+	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+		return -EINVAL;
+	return buf_printf(&request->extra_headers, "%s: %s\r\n", name, value);
+}
+
+/* --- writing --------------------------------------------------------------- */
+
+struct http_write {
+	uv_write_t req;
+	struct http_conn *conn;
+	char *data;
+};
+
+static void
+http_conn_write_done(uv_write_t *req, int status)
+{
+	struct http_write *write = req->data;
+	struct http_conn *conn = write->conn;
+
+	free(write->data);
+	free(write);
+	conn->writes_pending--;
+	if (status < 0 && status != UV_ECANCELED) {
+		log_debug("http: write to client failed: %s; closing the connection",
+		    uv_strerror(status));
+		http_conn_close(conn);
+		return;
+	}
+	if (conn->close_after_write && conn->writes_pending == 0)
+		http_conn_close(conn);
+}
+
+/* Send bytes to the client, through TLS when the listener speaks it. */
+static int
+http_conn_send(struct http_conn *conn, const void *data, size_t len)
+{
+	struct http_write *write;
+	struct buf plain = BUF_INIT;
+	uv_buf_t b;
+	int error;
+
+	if (conn->closing)
+		return -EPIPE;
+	if (conn->tls != NULL) {
+		if (len > 0 && (error = tls_session_write(conn->tls, data, len)) != 0)
+			return error;
+		plain = *tls_session_pending(conn->tls);
+		*tls_session_pending(conn->tls) = (struct buf)BUF_INIT;
+	} else if ((error = buf_append(&plain, data, len)) != 0) {
+		return error;
+	}
+	if (plain.len == 0) {
+		buf_free(&plain);
+		return 0;
+	}
+	if ((write = calloc(1, sizeof *write)) == NULL) {
+		buf_free(&plain);
+		return -ENOMEM;
+	}
+	write->conn = conn;
+	write->req.data = write;
+	b = uv_buf_init(plain.data, (unsigned)plain.len);
+	write->data = buf_detach(&plain);
+	if ((error = uv_write(&write->req, &conn->socket.stream, &b, 1,
+	    http_conn_write_done)) != 0) {
+		free(write->data);
+		free(write);
+		return error;
+	}
+	conn->writes_pending++;
+	return 0;
+}
+
+/* Flush what the TLS engine produced on its own (handshake, alerts). */
+static int
+http_conn_flush_tls(struct http_conn *conn)
+{
+	return http_conn_send(conn, NULL, 0);
+}
+
+static void
+http_server_count(struct http_server *server, const struct http_request *request,
+    int status)
+{
+	const char *route = request != NULL && request->route ? request->route : "unmatched";
+	char code[8];
+	const char *labels[] = { route, code, NULL };
+	const char *route_label[] = { route, NULL };
+	uint64_t elapsed;
+
+	snprintf(code, sizeof code, "%d", status);
+	metric_inc(metrics_series(server->requests, labels));
+	if (request != NULL && request->started_ns != 0) {
+		elapsed = uv_hrtime() - request->started_ns;
+		metric_observe(metrics_series(server->durations, route_label), elapsed / 1e9);
+	}
+}
+
+static void
+http_conn_arm_timer(struct http_conn *conn, uint64_t timeout_ms);
+
+/*
+ * Write one response.  request may be NULL when the parser refused the
+ * bytes before a request existed; the connection then closes.
+ */
+static void
+http_conn_respond(struct http_conn *conn, struct http_request *request,
+    int status, const char *content_type, const void *body, size_t len,
+    bool close)
+{
+	struct buf head = BUF_INIT;
+	bool keep_alive = !close && request != NULL && request->keep_alive &&
+	    !conn->server->closing;
+
+	buf_printf(&head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
+	    status, http_status_reason(status), content_type, len);
+	if (!keep_alive)
+		buf_puts(&head, "Connection: close\r\n");
+	if (request != NULL && request->extra_headers.len > 0)
+		buf_append(&head, request->extra_headers.data, request->extra_headers.len);
+	buf_puts(&head, "\r\n");
+	if (request == NULL || !request->head)
+		buf_append(&head, body, len);
+	if (head.data == NULL || http_conn_send(conn, head.data, head.len) != 0) {
+		buf_free(&head);
+		http_conn_close(conn);
+		return;
+	}
+	buf_free(&head);
+	http_server_count(conn->server, request, status);
+	if (!keep_alive) {
+		conn->close_after_write = true;
+		if (conn->tls != NULL) {
+			tls_session_close_notify(conn->tls);
+			http_conn_flush_tls(conn);
+		}
+		if (conn->reading) {
+			uv_read_stop(&conn->socket.stream);
+			conn->reading = false;
+		}
+		if (conn->writes_pending == 0)
+			http_conn_close(conn);
+	}
+}
+
+static void
+http_conn_refuse(struct http_conn *conn, int status, const char *reason)
+{
+	cJSON *json = cJSON_CreateObject();
+	char *text;
+	const char *labels[] = { reason, NULL };
+
+	metric_inc(metrics_series(conn->server->refusals, labels));
+	cJSON_AddStringToObject(json, "error", reason);
+	text = cJSON_PrintUnformatted(json);
+	cJSON_Delete(json);
+	http_conn_respond(conn, conn->request, status, "application/json",
+	    text ? text : "{}", text ? strlen(text) : 2, true);
+	free(text);
+	http_request_free(conn->request);
+	conn->request = NULL;
+}
+
+void
+http_respond(struct http_request *request, int status, const char *content_type,
+    const void *body, size_t len)
+{
+	struct http_conn *conn = request->conn;
+	bool was_deferred = conn->deferred == request;
+
+	http_conn_respond(conn, request, status, content_type, body, len, false);
+	if (conn->request == request)
+		conn->request = NULL;
+	if (was_deferred)
+		conn->deferred = NULL;
+	http_request_free(request);
+	if (!conn->closing && !conn->close_after_write) {
+		conn->phase = HTTP_CONN_IDLE;
+		http_conn_arm_timer(conn, conn->server->limits.idle_timeout_ms);
+		/* Requests held behind a deferred one are parsed now. */
+		if (was_deferred && !conn->dispatching)
+			http_conn_process(conn);
+	}
+}
+
+void
+http_respond_json(struct http_request *request, int status, const cJSON *json)
+{
+	char *text = cJSON_PrintUnformatted(json);
+
+	if (text == NULL) {
+		http_respond_error(request, 500, "out of memory rendering JSON");
+		return;
+	}
+	http_respond(request, status, "application/json", text, strlen(text));
+	free(text);
+}
+
+void
+http_respond_error(struct http_request *request, int status, const char *fmt, ...)
+{
+	char reason[512];
+	cJSON *json;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	json = cJSON_CreateObject();
+	if (json == NULL || cJSON_AddStringToObject(json, "error", reason) == NULL) {
+		cJSON_Delete(json);
+		http_respond(request, status, "application/json", "{}", 2);
+		return;
+	}
+	http_respond_json(request, status, json);
+	cJSON_Delete(json);
+}
+
+/* --- parsing ------------------------------------------------------------- */
+
+static struct http_conn *
+http_parser_conn(llhttp_t *parser)
+{
+	return parser->data;
+}
+
+static int
+http_parser_refuse(struct http_conn *conn, int status, const char *reason)
+{
+	conn->error_status = status;
+	conn->error_reason = reason;
+	return HPE_USER;
+}
+
+static void
+http_conn_arm_timer(struct http_conn *conn, uint64_t timeout_ms)
+{
+	if (!conn->closing)
+		uv_timer_start(&conn->timer, http_conn_timeout, timeout_ms, 0);
+}
+
+static int
+http_on_message_begin(llhttp_t *parser)
+{
+	struct http_conn *conn = http_parser_conn(parser);
+	struct http_request *request;
+
+	if ((request = calloc(1, sizeof *request)) == NULL)
+		return http_parser_refuse(conn, 500, "out of memory");
+	request->conn = conn;
+	request->started_ns = uv_hrtime();
+	conn->request = request;
+	conn->header_bytes = 0;
+	conn->in_header_value = false;
+	buf_reset(&conn->header_field);
+	if (conn->phase == HTTP_CONN_IDLE) {
+		conn->phase = HTTP_CONN_READING;
+		http_conn_arm_timer(conn, conn->server->limits.request_timeout_ms);
+	}
+	return 0;
+}
+
+static int
+http_count_header_bytes(struct http_conn *conn, size_t len)
+{
+	conn->header_bytes += len;
+	if (conn->header_bytes > conn->server->limits.max_header_bytes)
+		return http_parser_refuse(conn, 431, "request headers too large");
+	return 0;
+}
+
+static int
+http_on_url(llhttp_t *parser, const char *at, size_t len)
+{
+	struct http_conn *conn = http_parser_conn(parser);
+
+	if (http_count_header_bytes(conn, len) != 0)
+		return HPE_USER;
+	if (buf_append(&conn->request->url, at, len) != 0)
+		return http_parser_refuse(conn, 500, "out of memory");
+	return 0;
+}
+
+static int
+http_add_header(struct http_conn *conn)
+{
+	struct http_request *request = conn->request;
+	struct http_header *headers;
+
+	headers = realloc(request->headers, (request->header_count + 1) * sizeof *headers);
+	if (headers == NULL)
+		return -ENOMEM;
+	request->headers = headers;
+	headers[request->header_count].name = buf_detach(&conn->header_field);
+	headers[request->header_count].value = strdup("");
+	if (headers[request->header_count].value == NULL) {
+		free(headers[request->header_count].name);
+		return -ENOMEM;
+	}
+	request->header_count++;
+	return 0;
+}
+
+static int
+http_on_header_field(llhttp_t *parser, const char *at, size_t len)
+{
+	struct http_conn *conn = http_parser_conn(parser);
+
+	if (http_count_header_bytes(conn, len) != 0)
+		return HPE_USER;
+	if (conn->in_header_value) {
+		conn->in_header_value = false;
+		buf_reset(&conn->header_field);
+	}
+	if (buf_append(&conn->header_field, at, len) != 0)
+		return http_parser_refuse(conn, 500, "out of memory");
+	return 0;
+}
+
+static int
+http_on_header_value(llhttp_t *parser, const char *at, size_t len)
+{
+	struct http_conn *conn = http_parser_conn(parser);
+	struct http_request *request = conn->request;
+	struct http_header *header;
+	size_t old;
+	char *value;
+
+	if (http_count_header_bytes(conn, len) != 0)
+		return HPE_USER;
+	if (!conn->in_header_value) {
+		conn->in_header_value = true;
+		if (http_add_header(conn) != 0)
+			return http_parser_refuse(conn, 500, "out of memory");
+	}
+	header = &request->headers[request->header_count - 1];
+	old = strlen(header->value);
+	if ((value = realloc(header->value, old + len + 1)) == NULL)
+		return http_parser_refuse(conn, 500, "out of memory");
+	memcpy(value + old, at, len);
+	value[old + len] = '\0';
+	header->value = value;
+	return 0;
+}
+
+static int
+http_on_headers_complete(llhttp_t *parser)
+{
+	struct http_conn *conn = http_parser_conn(parser);
+	struct http_request *request = conn->request;
+	const char *url = request->url.data ? request->url.data : "", *q, *expect;
+
+	snprintf(request->method, sizeof request->method, "%s",
+	    llhttp_method_name((llhttp_method_t)llhttp_get_method(parser)));
+	request->head = strcmp(request->method, "HEAD") == 0;
+	if (url[0] != '/')
+		return http_parser_refuse(conn, 400, "request target must be an absolute path");
+	q = strchr(url, '?');
+	request->path = q ? strndup(url, (size_t)(q - url)) : strdup(url);
+	request->query = q ? strdup(q + 1) : NULL;
+	if (request->path == NULL || (q != NULL && request->query == NULL))
+		return http_parser_refuse(conn, 500, "out of memory");
+	if ((parser->flags & F_CONTENT_LENGTH) &&
+	    parser->content_length > conn->server->limits.max_body_bytes)
+		return http_parser_refuse(conn, 413, "request body too large");
+	/* curl and Go wait for this before sending a large body. */
+	expect = http_request_header(request, "Expect");
+	if (expect != NULL && strcasecmp(expect, "100-continue") == 0) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+		http_conn_send(conn, cont, sizeof cont - 1);
+	}
+	return 0;
+}
+
+static int
+http_on_body(llhttp_t *parser, const char *at, size_t len)
+{
+	struct http_conn *conn = http_parser_conn(parser);
+	struct http_request *request = conn->request;
+
+	if (request->body.len + len > conn->server->limits.max_body_bytes)
+		return http_parser_refuse(conn, 413, "request body too large");
+	if (buf_append(&request->body, at, len) != 0)
+		return http_parser_refuse(conn, 500, "out of memory");
+	return 0;
+}
+
+static int
+http_on_message_complete(llhttp_t *parser)
+{
+	struct http_conn *conn = http_parser_conn(parser);
+
+	conn->request->keep_alive = llhttp_should_keep_alive(parser);
+	/* Pause: the request is dispatched before the next byte is parsed. */
+	return HPE_PAUSED;
+}
+
+static void
+http_conn_dispatch(struct http_conn *conn)
+{
+	struct http_request *request = conn->request;
+	const struct http_route *route;
+	char allow[64];
+
+	conn->phase = HTTP_CONN_WAITING;
+	uv_timer_stop(&conn->timer);
+	switch (http_router_match(&conn->server->router, request->method,
+	    request->path, &route, allow, sizeof allow)) {
+	case HTTP_ROUTER_FOUND:
+		request->route = route->pattern;
+		conn->deferred = request;
+		conn->request = NULL;
+		conn->dispatching = true;
+		route->handler(request, route->arg);
+		conn->dispatching = false;
+		/* An answered request was freed; a deferred one holds the line. */
+		break;
+	case HTTP_ROUTER_METHOD_NOT_ALLOWED:
+		http_response_header(request, "Allow", allow);
+		http_respond_error(request, 405, "method %s not allowed on %s",
+		    request->method, request->path);
+		break;
+	case HTTP_ROUTER_NOT_FOUND:
+		http_respond_error(request, 404, "no such path: %s", request->path);
+		break;
+	}
+}
+
+/*
+ * Parse what is buffered, one message at a time.  Stops when the input is
+ * used up, a request is deferred, or the connection is closing.
+ */
+static void
+http_conn_process(struct http_conn *conn)
+{
+	while (!conn->closing && !conn->close_after_write && conn->deferred == NULL &&
+	    conn->plain.len > 0) {
+		const char *start = conn->plain.data;
+		llhttp_errno_t error;
+		size_t used;
+
+		error = llhttp_execute(&conn->parser, start, conn->plain.len);
+		if (error == HPE_OK) {
+			buf_reset(&conn->plain);
+			break;
+		}
+		if (error == HPE_PAUSED) {
+			used = (size_t)(llhttp_get_error_pos(&conn->parser) - start);
+			buf_consume(&conn->plain, used);
+			llhttp_resume(&conn->parser);
+			http_conn_dispatch(conn);
+			continue;
+		}
+		if (error == HPE_USER && conn->error_status != 0) {
+			http_conn_refuse(conn, conn->error_status, conn->error_reason);
+		} else {
+			char reason[160];
+
+			snprintf(reason, sizeof reason, "malformed request: %s",
+			    llhttp_get_error_reason(&conn->parser) ?
+			    llhttp_get_error_reason(&conn->parser) : llhttp_errno_name(error));
+			log_debug("http: %s from a client on %s; answering 400 and closing",
+			    reason, conn->listener->address);
+			conn->error_status = 400;
+			http_conn_refuse(conn, 400, "malformed request");
+		}
+		buf_reset(&conn->plain);
+		break;
+	}
+	/* Resume reading once nothing is held back. */
+	if (!conn->closing && !conn->close_after_write && conn->deferred == NULL &&
+	    !conn->reading) {
+		if (uv_read_start(&conn->socket.stream, http_conn_alloc, http_conn_read) == 0)
+			conn->reading = true;
+	}
+}
+
+/* --- connections ---------------------------------------------------------- */
+
+static void
+http_conn_handle_closed(uv_handle_t *handle)
+{
+	struct http_conn *conn = handle->data;
+	struct http_server *server = conn->server;
+
+	if (--conn->open_handles > 0)
+		return;
+	if (conn->prev != NULL)
+		conn->prev->next = conn->next;
+	else
+		server->connections = conn->next;
+	if (conn->next != NULL)
+		conn->next->prev = conn->prev;
+	server->connection_count--;
+	metric_set(server->connections_open, server->connection_count);
+	tls_session_free(conn->tls);
+	buf_free(&conn->plain);
+	buf_free(&conn->header_field);
+	http_request_free(conn->request);
+	free(conn);
+	http_server_maybe_done(server);
+}
+
+static void
+http_conn_close(struct http_conn *conn)
+{
+	struct http_request *deferred;
+
+	if (conn->closing)
+		return;
+	conn->closing = true;
+	if ((deferred = conn->deferred) != NULL) {
+		conn->deferred = NULL;
+		if (deferred->cancel != NULL)
+			deferred->cancel(deferred, deferred->cancel_arg);
+		http_request_free(deferred);
+	}
+	uv_close(&conn->socket.handle, http_conn_handle_closed);
+	uv_close((uv_handle_t *)&conn->timer, http_conn_handle_closed);
+}
+
+static void
+http_conn_timeout(uv_timer_t *timer)
+{
+	struct http_conn *conn = timer->data;
+
+	if (conn->phase == HTTP_CONN_READING) {
+		log_debug("http: request on %s not complete within %llu ms; answering 408",
+		    conn->listener->address,
+		    (unsigned long long)conn->server->limits.request_timeout_ms);
+		http_conn_refuse(conn, 408, "request timeout");
+		if (!conn->closing && conn->writes_pending == 0)
+			http_conn_close(conn);
+		/* Never wait on a client that stopped reading, either. */
+		if (!conn->closing)
+			uv_timer_start(&conn->timer, http_conn_timeout, 1000, 0);
+		return;
+	}
+	http_conn_close(conn);
+}
+
+static void
+http_conn_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *b)
+{
+	static char slab[64 * 1024];
+
+	(void)handle;
+	(void)suggested;
+	/* The loop is single-threaded and each read is consumed at once. */
+	*b = uv_buf_init(slab, sizeof slab);
+}
+
+/* The first byte of a TLS connection is a handshake record (0x16). */
+static bool
+http_conn_sniff_plaintext(struct http_conn *conn, const char *data, size_t len)
+{
+	static const char answer[] =
+	    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+	    "Connection: close\r\nContent-Length: 54\r\n\r\n"
+	    "{\"error\":\"plain HTTP sent to a TLS port: use https://\"}";
+	const char *labels[] = { "plaintext on TLS port", NULL };
+	uv_buf_t b;
+
+	conn->tls_sniffed = true;
+	if (len == 0 || (unsigned char)data[0] == 0x16)
+		return false;
+	metric_inc(metrics_series(conn->server->refusals, labels));
+	log_debug("http: plain bytes on TLS listener %s; answering 400 in clear and closing",
+	    conn->listener->address);
+	if (isupper((unsigned char)data[0])) {
+		b = uv_buf_init((char *)answer, sizeof answer - 1);
+		(void)uv_try_write(&conn->socket.stream, &b, 1);
+	}
+	http_conn_close(conn);
+	return true;
+}
+
+static void
+http_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
+{
+	struct http_conn *conn = stream->data;
+	int error;
+
+	if (nread < 0) {
+		http_conn_close(conn);
+		return;
+	}
+	if (nread == 0 || conn->closing)
+		return;
+	if (conn->tls == NULL) {
+		if (conn->plain.len + (size_t)nread > HTTP_SERVER_PENDING_MAX + 65536) {
+			http_conn_close(conn);
+			return;
+		}
+		if (buf_append(&conn->plain, b->base, (size_t)nread) != 0) {
+			http_conn_close(conn);
+			return;
+		}
+	} else {
+		if (!conn->tls_sniffed && http_conn_sniff_plaintext(conn, b->base, (size_t)nread))
+			return;
+		if (tls_session_feed(conn->tls, b->base, (size_t)nread) != 0) {
+			http_conn_close(conn);
+			return;
+		}
+		if (!tls_session_established(conn->tls)) {
+			error = tls_session_handshake(conn->tls);
+			http_conn_flush_tls(conn);
+			if (error == -EAGAIN)
+				return;
+			if (error != 0) {
+				log_debug("http: TLS on %s: %s; closing the connection",
+				    conn->listener->address, tls_session_error(conn->tls));
+				conn->close_after_write = true;
+				if (conn->writes_pending == 0)
+					http_conn_close(conn);
+				return;
+			}
+		}
+		error = tls_session_read(conn->tls, &conn->plain);
+		http_conn_flush_tls(conn);
+		if (error != 0) {
+			/* close_notify or a broken record: nothing more will come. */
+			conn->close_after_write = true;
+			if (conn->writes_pending == 0)
+				http_conn_close(conn);
+			return;
+		}
+	}
+	/* Hold input behind a deferred request, within a bound. */
+	if (conn->deferred != NULL) {
+		if (conn->plain.len > HTTP_SERVER_PENDING_MAX) {
+			uv_read_stop(&conn->socket.stream);
+			conn->reading = false;
+		}
+		return;
+	}
+	http_conn_process(conn);
+}
+
+static void
+http_listener_accept(uv_stream_t *stream, int status)
+{
+	struct http_listener *listener = stream->data;
+	struct http_server *server = listener->server;
+	struct http_conn *conn;
+	int error;
+
+	if (status < 0) {
+		log_warn("http: accept on %s failed: %s; still listening",
+		    listener->address, uv_strerror(status));
+		return;
+	}
+	if ((conn = calloc(1, sizeof *conn)) == NULL)
+		return;
+	conn->server = server;
+	conn->listener = listener;
+	if (listener->is_pipe)
+		error = uv_pipe_init(server->loop, &conn->socket.pipe, 0);
+	else
+		error = uv_tcp_init(server->loop, &conn->socket.tcp);
+	if (error != 0) {
+		free(conn);
+		return;
+	}
+	conn->socket.handle.data = conn;
+	uv_timer_init(server->loop, &conn->timer);
+	conn->timer.data = conn;
+	conn->open_handles = 2;
+	conn->next = server->connections;
+	if (server->connections != NULL)
+		server->connections->prev = conn;
+	server->connections = conn;
+	server->connection_count++;
+	metric_set(server->connections_open, server->connection_count);
+	llhttp_init(&conn->parser, HTTP_REQUEST, &server->settings);
+	conn->parser.data = conn;
+
+	if (uv_accept(stream, &conn->socket.stream) != 0) {
+		http_conn_close(conn);
+		return;
+	}
+	if (server->closing || server->connection_count > server->limits.max_connections) {
+		metric_inc(server->connections_rejected);
+		log_debug("http: %u connections open on %s, over the cap of %u; closing the new one",
+		    server->connection_count - 1, listener->address,
+		    server->limits.max_connections);
+		http_conn_close(conn);
+		return;
+	}
+	if (!listener->is_pipe)
+		uv_tcp_nodelay(&conn->socket.tcp, 1);
+	if (listener->tls != NULL &&
+	    (conn->tls = tls_session_new(listener->tls, NULL)) == NULL) {
+		http_conn_close(conn);
+		return;
+	}
+	/* A new connection gets the request timeout for its first bytes. */
+	uv_timer_start(&conn->timer, http_conn_timeout,
+	    server->limits.request_timeout_ms, 0);
+	if (uv_read_start(&conn->socket.stream, http_conn_alloc, http_conn_read) != 0) {
+		http_conn_close(conn);
+		return;
+	}
+	conn->reading = true;
+}
+
+/* --- TLS files ------------------------------------------------------------ */
+
+static void
+http_listener_reload(uv_timer_t *timer)
+{
+	struct http_listener *listener = timer->data;
+	char *cause = NULL;
+	const char *ok[] = { "ok", NULL }, *failed[] = { "failed", NULL };
+
+	if (tls_config_reload(listener->tls, &cause) == 0) {
+		log_info("http: reloaded the TLS certificate of %s; new connections use it",
+		    listener->address);
+		metric_inc(metrics_series(listener->server->tls_reloads, ok));
+	} else {
+		log_warn("http: cannot reload the TLS certificate of %s: %s; the previous certificate keeps serving",
+		    listener->address, cause ? cause : "unknown error");
+		metric_inc(metrics_series(listener->server->tls_reloads, failed));
+	}
+	free(cause);
+}
+
+static void
+http_listener_tls_changed(uv_fs_poll_t *poll, int status, const uv_stat_t *prev,
+    const uv_stat_t *curr)
+{
+	struct http_listener *listener = poll->data;
+
+	(void)status;
+	(void)prev;
+	(void)curr;
+	/* Certificate and key are rarely replaced in one step; let both land. */
+	uv_timer_start(&listener->reload_timer, http_listener_reload,
+	    HTTP_SERVER_TLS_SETTLE_MS, 0);
+}
+
+/* --- listeners ------------------------------------------------------------ */
+
+static int
+http_parse_address(const char *address, struct sockaddr_storage *storage)
+{
+	char host[256];
+	const char *colon = strrchr(address, ':');
+	long port;
+	char *end;
+
+	if (colon == NULL || colon - address >= (long)sizeof host)
+		return -EINVAL;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || colon[1] == '\0' || port < 0 || port > 65535)
+		return -EINVAL;
+	memcpy(host, address, (size_t)(colon - address));
+	host[colon - address] = '\0';
+	if (host[0] == '[') {
+		size_t len = strlen(host);
+
+		if (len < 2 || host[len - 1] != ']')
+			return -EINVAL;
+		host[len - 1] = '\0';
+		return uv_ip6_addr(host + 1, (int)port, (struct sockaddr_in6 *)storage);
+	}
+	if (host[0] == '\0')
+		return uv_ip6_addr("::", (int)port, (struct sockaddr_in6 *)storage);
+	return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)storage);
+}
+
+static void
+http_listener_handle_closed(uv_handle_t *handle)
+{
+	struct http_listener *listener = handle->data;
+	struct http_server *server = listener->server;
+
+	if (--listener->open_handles > 0)
+		return;
+	tls_config_free(listener->tls);
+	free(listener->address);
+	free(listener);
+	server->open_handles--;
+	http_server_maybe_done(server);
+}
+
+static void
+http_listener_close(struct http_listener *listener)
+{
+	listener->server->open_handles++;
+	uv_close(&listener->socket.handle, http_listener_handle_closed);
+	if (listener->watching_tls) {
+		uv_close((uv_handle_t *)&listener->cert_poll, http_listener_handle_closed);
+		uv_close((uv_handle_t *)&listener->key_poll, http_listener_handle_closed);
+		uv_close((uv_handle_t *)&listener->reload_timer, http_listener_handle_closed);
+	}
+}
+
+static int
+http_set_cause(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (cause == NULL)
+		return 0;
+	va_start(ap, fmt);
+	n = vasprintf(cause, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		*cause = NULL;
+	return 0;
+}
+
+int
+http_server_listen(struct http_server *server, const char *address,
+    const char *cert_path, const char *key_path, char **cause)
+{
+	struct http_listener *listener, **listeners;
+	struct sockaddr_storage storage;
+	int error;
+
+	if ((listener = calloc(1, sizeof *listener)) == NULL)
+		return -ENOMEM;
+	listener->server = server;
+	if ((listener->address = strdup(address)) == NULL) {
+		free(listener);
+		return -ENOMEM;
+	}
+	if (cert_path != NULL && key_path != NULL) {
+		listener->tls = tls_config_server_new(cert_path, key_path, cause);
+		if (listener->tls == NULL) {
+			error = -EINVAL;
+			goto fail_unopened;
+		}
+	}
+	listeners = realloc(server->listeners,
+	    (server->listener_count + 1) * sizeof *listeners);
+	if (listeners == NULL) {
+		error = -ENOMEM;
+		goto fail_unopened;
+	}
+	server->listeners = listeners;
+
+	if (strncmp(address, "unix:", 5) == 0) {
+		const char *path = address + 5;
+
+		listener->is_pipe = true;
+		uv_pipe_init(server->loop, &listener->socket.pipe, 0);
+		unlink(path);
+		error = uv_pipe_bind(&listener->socket.pipe, path);
+		if (error == 0)
+			chmod(path, 0600);
+	} else {
+		if ((error = http_parse_address(address, &storage)) != 0) {
+			http_set_cause(cause, "bad listen address '%s': expected HOST:PORT, [V6]:PORT, :PORT or unix:PATH", address);
+			goto fail_unopened;
+		}
+		uv_tcp_init(server->loop, &listener->socket.tcp);
+		error = uv_tcp_bind(&listener->socket.tcp, (struct sockaddr *)&storage, 0);
+	}
+	listener->socket.handle.data = listener;
+	listener->open_handles = 1;
+	if (error == 0)
+		error = uv_listen(&listener->socket.stream, HTTP_SERVER_BACKLOG,
+		    http_listener_accept);
+	if (error != 0) {
+		http_set_cause(cause, "cannot listen on %s: %s", address, uv_strerror(error));
+		http_listener_close(listener);
+		return error;
+	}
+	if (listener->tls != NULL) {
+		uv_fs_poll_init(server->loop, &listener->cert_poll);
+		uv_fs_poll_init(server->loop, &listener->key_poll);
+		uv_timer_init(server->loop, &listener->reload_timer);
+		listener->cert_poll.data = listener->key_poll.data = listener;
+		listener->reload_timer.data = listener;
+		listener->open_handles += 3;
+		listener->watching_tls = true;
+		uv_fs_poll_start(&listener->cert_poll, http_listener_tls_changed,
+		    cert_path, HTTP_SERVER_TLS_POLL_MS);
+		uv_fs_poll_start(&listener->key_poll, http_listener_tls_changed,
+		    key_path, HTTP_SERVER_TLS_POLL_MS);
+	}
+	server->listeners[server->listener_count++] = listener;
+	log_info("http: listening on %s%s", address, listener->tls ? " (TLS)" : "");
+	return 0;
+fail_unopened:
+	tls_config_free(listener->tls);
+	free(listener->address);
+	free(listener);
+	return error;
+}
+
+int
+http_server_port(const struct http_server *server, size_t index)
+{
+	struct sockaddr_storage storage;
+	int len = sizeof storage;
+
+	if (index >= server->listener_count || server->listeners[index]->is_pipe)
+		return -1;
+	if (uv_tcp_getsockname(&server->listeners[index]->socket.tcp,
+	    (struct sockaddr *)&storage, &len) != 0)
+		return -1;
+	if (storage.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&storage)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&storage)->sin_port);
+}
+
+/* --- the server ----------------------------------------------------------- */
+
+struct http_server *
+http_server_new(uv_loop_t *loop, struct metrics *metrics,
+    const struct http_server_limits *limits)
+{
+	static const char *const request_labels[] = { "route", "code", NULL };
+	static const char *const route_labels[] = { "route", NULL };
+	static const char *const result_labels[] = { "result", NULL };
+	static const char *const reason_labels[] = { "reason", NULL };
+	struct http_server *server;
+
+	if ((server = calloc(1, sizeof *server)) == NULL)
+		return NULL;
+	server->loop = loop;
+	server->metrics = metrics;
+	if (limits != NULL)
+		server->limits = *limits;
+	else
+		http_server_limits_default(&server->limits);
+	llhttp_settings_init(&server->settings);
+	server->settings.on_message_begin = http_on_message_begin;
+	server->settings.on_url = http_on_url;
+	server->settings.on_header_field = http_on_header_field;
+	server->settings.on_header_value = http_on_header_value;
+	server->settings.on_headers_complete = http_on_headers_complete;
+	server->settings.on_body = http_on_body;
+	server->settings.on_message_complete = http_on_message_complete;
+
+	server->requests = metrics_family(metrics, METRIC_COUNTER,
+	    "temper_http_requests_total", "HTTP requests answered, by route and status code.",
+	    request_labels, NULL, 0);
+	server->durations = metrics_family(metrics, METRIC_HISTOGRAM,
+	    "temper_http_request_duration_seconds",
+	    "Time from a request's first byte to its answer, by route.",
+	    route_labels, metrics_latency_buckets, metrics_latency_bucket_count);
+	server->connections_open = metrics_series0(metrics_family(metrics, METRIC_GAUGE,
+	    "temper_http_connections", "Open HTTP connections.", NULL, NULL, 0));
+	server->connections_rejected = metrics_series0(metrics_family(metrics,
+	    METRIC_COUNTER, "temper_http_connections_rejected_total",
+	    "Connections closed at once because the connection cap was reached.",
+	    NULL, NULL, 0));
+	server->tls_reloads = metrics_family(metrics, METRIC_COUNTER,
+	    "temper_tls_reloads_total", "TLS certificate reloads, by result.",
+	    result_labels, NULL, 0);
+	server->refusals = metrics_family(metrics, METRIC_COUNTER,
+	    "temper_http_refused_total",
+	    "Requests refused by the server's limits or parser, by reason.",
+	    reason_labels, NULL, 0);
+	if (server->requests == NULL || server->durations == NULL ||
+	    server->connections_open == NULL || server->connections_rejected == NULL ||
+	    server->tls_reloads == NULL || server->refusals == NULL) {
+		free(server);
+		return NULL;
+	}
+	return server;
+}
+
+void
+http_server_set_limits(struct http_server *server,
+    const struct http_server_limits *limits)
+{
+	server->limits = *limits;
+}
+
+struct http_router *
+http_server_router(struct http_server *server)
+{
+	return &server->router;
+}
+
+static void
+http_server_maybe_done(struct http_server *server)
+{
+	void (*done)(void *);
+
+	if (!server->closing || server->open_handles > 0 || server->connections != NULL)
+		return;
+	if ((done = server->done) != NULL) {
+		server->done = NULL;
+		done(server->done_arg);
+	}
+}
+
+void
+http_server_close(struct http_server *server, void (*done)(void *arg), void *arg)
+{
+	struct http_conn *conn, *next;
+
+	server->closing = true;
+	server->done = done;
+	server->done_arg = arg;
+	for (size_t i = 0; i < server->listener_count; i++)
+		http_listener_close(server->listeners[i]);
+	server->listener_count = 0;
+	for (conn = server->connections; conn != NULL; conn = next) {
+		next = conn->next;
+		http_conn_close(conn);
+	}
+	http_server_maybe_done(server);
+}
+
+void
+http_server_free(struct http_server *server)
+{
+	if (server == NULL)
+		return;
+	http_router_free(&server->router);
+	free(server->listeners);
+	free(server);
+}

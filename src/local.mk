@@ -1,0 +1,40 @@
+# src/local.mk - the daemon, the CLI and the library both link.
+#
+# libtemper.a holds every module but the two mains, so unit tests and fuzz
+# targets link exactly the code the daemon runs.  One list per area.
+
+noinst_LIBRARIES += libtemper.a libllhttp.a
+
+# Foundation: logging, buffers, TOML, config, HTTP(S) server, metrics.
+core_sources = \
+	src/log.c src/log.h \
+	src/buf.c src/buf.h \
+	src/backoff.c src/backoff.h \
+	src/toml.c src/toml.h \
+	src/conf.c src/conf.h \
+	src/tls.c src/tls.h \
+	src/http-server.c src/http-server.h \
+	src/http-router.c src/http-router.h \
+	src/metrics.c src/metrics.h \
+	src/readiness.c src/readiness.h \
+	src/common-routes.c src/common-routes.h \
+	src/daemon.c src/daemon.h
+
+# Kubernetes client: configuration, HTTP client, reflector, pods.
+kube_sources =
+
+# Node engine: tiers, topology, cgroups, planner, generations.
+engine_sources =
+
+libtemper_a_SOURCES = $(core_sources) $(kube_sources) $(engine_sources)
+
+# llhttp is compiled from the sources Debian's node-llhttp installs; they are
+# copied into the build tree at build time, never into the repository.
+nodist_libllhttp_a_SOURCES = llhttp/llhttp.c llhttp/api.c llhttp/http.c
+libllhttp_a_CFLAGS = -w $(SANITIZER_CFLAGS)
+llhttp/%.c: $(LLHTTP_SRCDIR)/%.c
+	$(AM_V_GEN)$(MKDIR_P) llhttp && cp $< $@
+CLEANFILES += $(nodist_libllhttp_a_SOURCES)
+
+sbin_PROGRAMS += src/temperd
+src_temperd_SOURCES = src/temperd.c
