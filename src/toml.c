@@ -860,28 +860,32 @@ toml_origin_phrase(const struct toml_node *node)
 	}
 }
 
-/* "key 'a.b' already holds an inline table (line 3, column 5); why" */
+/*
+ * "cannot extend 'a.b' with dotted keys: it is an inline table (line 3,
+ * column 5)": what was refused, and what stands in the way since where.
+ */
 static int
 toml_conflict(struct toml_parser *p, const struct toml_key *key, size_t parts,
-    const struct toml_node *existing, const char *why)
+    const struct toml_node *existing, const char *action, const char *manner)
 {
 	struct buf name = BUF_INIT;
-	const char *article;
+	const char *type;
 	int error;
 
 	toml_key_name(&name, key, parts);
 	if (existing->origin != TOML_ORIGIN_VALUE) {
 		error = toml_fail(p, key->parts[parts - 1].position,
-		    "'%s' is already %s (line %u, column %u): %s",
-		    name.data ? name.data : "", toml_origin_phrase(existing),
-		    existing->value.line, existing->value.column, why);
+		    "%s '%s'%s: it is %s (line %u, column %u)", action,
+		    name.data ? name.data : "", manner,
+		    toml_origin_phrase(existing), existing->value.line,
+		    existing->value.column);
 	} else {
-		article = existing->value.type == TOML_INTEGER ? "an" : "a";
+		type = toml_type_name(existing->value.type);
 		error = toml_fail(p, key->parts[parts - 1].position,
-		    "'%s' already holds %s %s (line %u, column %u): %s",
-		    name.data ? name.data : "", article,
-		    toml_type_name(existing->value.type), existing->value.line,
-		    existing->value.column, why);
+		    "%s '%s'%s: it holds %s %s (line %u, column %u)", action,
+		    name.data ? name.data : "", manner,
+		    type[0] == 'i' ? "an" : "a", type, existing->value.line,
+		    existing->value.column);
 	}
 	buf_free(&name);
 	return error;
@@ -1444,7 +1448,7 @@ toml_parse_keyval(struct toml_parser *p, struct toml_node *table)
 			child->origin = TOML_ORIGIN_DOTTED;
 		} else {
 			error = toml_conflict(p, &key, i + 1, child,
-			    "dotted keys cannot extend it");
+			    "cannot extend", " with dotted keys");
 			goto out;
 		}
 		table = child;
@@ -1452,7 +1456,8 @@ toml_parse_keyval(struct toml_parser *p, struct toml_node *table)
 
 	part = &key.parts[key.count - 1];
 	if ((child = toml_table_find(table, part->text, part->len)) != NULL) {
-		error = toml_conflict(p, &key, key.count, child, "duplicate key");
+		error = toml_conflict(p, &key, key.count, child, "duplicate key",
+		    "");
 		goto out;
 	}
 	if ((error = toml_parse_value(p, table->depth + 1, &value)) != 0)
@@ -1508,7 +1513,7 @@ toml_parse_header(struct toml_parser *p)
 		} else if (child->value.type != TOML_TABLE ||
 		    child->origin == TOML_ORIGIN_INLINE) {
 			error = toml_conflict(p, &key, i + 1, child,
-			    "a [header] cannot extend it");
+			    "cannot extend", " with a [header]");
 			goto out;
 		}
 		table = child;
@@ -1533,7 +1538,7 @@ toml_parse_header(struct toml_parser *p)
 			child->value.column = position.column;
 		} else {
 			error = toml_conflict(p, &key, key.count, child,
-			    "a table is defined only once");
+			    "cannot define table", "");
 			goto out;
 		}
 		p->current = child;
@@ -1549,7 +1554,7 @@ toml_parse_header(struct toml_parser *p)
 				goto out;
 		} else if (child->origin != TOML_ORIGIN_TABLE_ARRAY) {
 			error = toml_conflict(p, &key, key.count, child,
-			    "[[header]] only extends arrays made by [[header]]");
+			    "cannot append to", " with [[header]]");
 			goto out;
 		}
 		element = toml_node_new(p, TOML_TABLE, TOML_ORIGIN_HEADER,
