@@ -21,3 +21,4 @@ bpf/%.bpf.o: $(srcdir)/bpf/%.bpf.c bpf/vmlinux.h
 
 bpf/%.skel.h: bpf/%.bpf.o
 	$(AM_V_GEN)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+t/test-bpf-pipeline.$(OBJEXT): bpf/selftest.skel.h

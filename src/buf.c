@@ -27,6 +27,7 @@ buf_reserve(struct buf *b, size_t extra)
 	if (data == NULL)
 		return -ENOMEM;
 	b->data = data;
+	b->data[b->len] = '\0';
 	b->cap = cap;
 	return 0;
 }

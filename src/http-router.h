@@ -2,7 +2,7 @@
  * http-router.h - a small method + path router.
  *
  * Pure: a table and a lookup, no I/O.  Routes match a path exactly, or as a
- * prefix when registered with a trailing '*' ("/api/v1/pods/*").
+ * prefix when registered with a trailing star, as in "/api/v1/pods/" + "*".
  */
 #ifndef TEMPER_HTTP_ROUTER_H
 #define TEMPER_HTTP_ROUTER_H
@@ -15,7 +15,7 @@ typedef void (*http_handler_fn)(struct http_request *request, void *arg);
 
 struct http_route {
 	char *method;		/* "GET", "POST", ... */
-	char *pattern;		/* "/metrics" or "/api/v1/pods/*" */
+	char *pattern;		/* "/metrics", or a prefix ending in a star */
 	size_t prefix_len;	/* bytes before the '*', or 0 for exact */
 	http_handler_fn handler;
 	void *arg;

@@ -122,15 +122,16 @@ log_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 	len = strlen(message);
 	while (len > 0 && message[len - 1] == '\n')
 		message[--len] = '\0';
+	/* libbpf starts most messages with "libbpf: " already. */
 	switch (level) {
 	case LIBBPF_WARN:
-		log_warn("libbpf: %s", message);
+		log_warn("%s", message);
 		break;
 	case LIBBPF_INFO:
-		log_info("libbpf: %s", message);
+		log_info("%s", message);
 		break;
 	default:
-		log_debug("libbpf: %s", message);
+		log_debug("%s", message);
 		break;
 	}
 	return 0;

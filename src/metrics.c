@@ -347,7 +347,7 @@ metrics_format_double(struct buf *out, double value)
 		return buf_puts(out, value > 0 ? "+Inf" : "-Inf");
 	if (value == (double)(int64_t)value && fabs(value) < 1e15)
 		return buf_printf(out, "%lld", (long long)value);
-	return buf_printf(out, "%.17g", value);
+	return buf_printf(out, "%.15g", value);
 }
 
 static int
