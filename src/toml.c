@@ -1487,6 +1487,9 @@ toml_parse_header(struct toml_parser *p)
 	if ((error = toml_parse_key(p, &key)) != 0)
 		goto out;
 	if (toml_peek(p, 0) != ']' || (array && toml_peek(p, 1) != ']')) {
+		/* Point past a lone ']' of "[[a] ]" at what should be the second. */
+		if (array && toml_peek(p, 0) == ']')
+			p->at++;
 		error = toml_unexpected(p, array ? "']]' closing a [[header]]" :
 		    "']' closing a [header]");
 		goto out;
