@@ -757,7 +757,8 @@ http_conn_process(struct http_conn *conn)
 			http_conn_dispatch(conn);
 			continue;
 		}
-		if (error == HPE_USER && conn->error_status != 0) {
+		/* A callback's refusal surfaces as HPE_USER or HPE_CB_*. */
+		if (conn->error_status != 0) {
 			http_conn_refuse(conn, conn->error_status, conn->error_reason);
 		} else {
 			char reason[160];

@@ -96,7 +96,7 @@ like() {
 		_tap_result 0 "$3"
 	else
 		_tap_result 1 "$3"
-		diag "got:      '$1'"
+		diag "got:      '${1:0:600}'"
 		diag "expected to match: '$2'"
 	fi
 }

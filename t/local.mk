@@ -14,6 +14,7 @@ AM_TESTS_ENVIRONMENT = \
 # Foundation.
 core_unit_tests = t/test-toml t/test-conf t/test-router t/test-metrics \
 	t/test-backoff t/test-bpf-pipeline
+core_helper_scripts = t/rawhttp.py
 core_scripts = t/10-daemon.sh t/11-http-limits.sh t/12-tls.sh \
 	t/13-signals.sh t/14-toml-test.sh t/15-fuzz-smoke.sh
 # Programs the scripts drive, built by make check.
@@ -35,7 +36,7 @@ unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests)
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) $(core_scripts) $(cluster_scripts) $(kube_scripts) \
 	$(engine_scripts)
-EXTRA_DIST += t/lib.sh t/tap.h $(core_scripts) $(cluster_scripts) \
+EXTRA_DIST += t/lib.sh t/tap.h $(core_helper_scripts) $(core_scripts) $(cluster_scripts) \
 	$(kube_scripts) $(engine_scripts)
 
 t_test_toml_SOURCES = t/test-toml.c t/tap.h

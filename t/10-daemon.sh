@@ -1,0 +1,75 @@
+#!/bin/bash
+# t/10-daemon.sh - options, the configuration check, and what every role serves.
+. "$(dirname "$0")/lib.sh"
+
+out=$("$TEMPERD" -V)
+like "$out" '^temperd [0-9]+\.[0-9]+\.[0-9]+$' "-V prints the version"
+
+out=$("$TEMPERD" --role=agent,chef 2>&1); rc=$?
+is "$rc" 2 "an unknown role exits with status 2"
+like "$out" "unknown role 'chef'" "... naming the role"
+
+out=$("$TEMPERD" --enforcement=fast 2>&1); rc=$?
+is "$rc" 2 "a bad --enforcement value exits with status 2"
+out=$("$TEMPERD" --tls-cert=/x 2>&1); rc=$?
+is "$rc" 2 "--tls-cert without --tls-key exits with status 2"
+out=$("$TEMPERD" --no-such-option 2>&1); rc=$?
+is "$rc" 2 "an unknown option exits with status 2"
+
+out=$("$TEMPERD" -n --config=/nonexistent/temper.conf 2>&1); rc=$?
+is "$rc" 2 "-n with a missing named file fails"
+like "$out" "/nonexistent/temper.conf: No such file" "... saying which file"
+
+printf '[daemon]\nlisten = "127.0.0.1:1"\n[http]\nmax_connections = 7\n' >"$TMP/good.conf"
+out=$("$TEMPERD" -n --config="$TMP/good.conf"); rc=$?
+is "$rc" 0 "-n accepts a valid file"
+like "$out" "is valid" "... and says so"
+
+printf '[daemon]\nlisten = "127.0.0.1:1"\n\n[http]\nmax_conections = 7\n' >"$TMP/typo.conf"
+out=$("$TEMPERD" -n --config="$TMP/typo.conf" 2>&1); rc=$?
+is "$rc" 2 "-n refuses a misspelt key"
+is "$out" "temperd: $TMP/typo.conf: line 5, column 18: unknown key 'max_conections' in [http]" \
+	"... naming file, line, column and key"
+
+printf '[daemon]\nlisten = "127.0.0.1:1\n' >"$TMP/broken.conf"
+out=$("$TEMPERD" -n --config="$TMP/broken.conf" 2>&1); rc=$?
+is "$rc" 2 "-n refuses broken TOML"
+like "$out" "broken.conf: line 2" "... with the line"
+
+port=$(free_port)
+start_temperd d --listen="127.0.0.1:$port"
+ok "temperd answers /healthz" wait_for curl -sf "http://127.0.0.1:$port/healthz"
+is "$(curl -s "http://127.0.0.1:$port/healthz")" "ok" "/healthz says ok"
+is "$(http_status "http://127.0.0.1:$port/readyz")" 200 "/readyz is 200 with every check ready"
+version=$(curl -s "http://127.0.0.1:$port/version")
+like "$version" '"version":"[0-9.]+"' "/version is JSON with the version"
+like "$version" '"roles":"agent"' "... and the roles"
+
+metrics=$(curl -s -D "$TMP/h" "http://127.0.0.1:$port/metrics")
+like "$(cat "$TMP/h")" 'Content-Type: text/plain; version=0.0.4' "/metrics is text format 0.0.4"
+like "$metrics" '# TYPE temper_http_requests_total counter' "HTTP request counter"
+like "$metrics" 'temper_http_requests_total\{route="/healthz",code="200"\} [0-9]+' "... counting /healthz"
+like "$metrics" 'temper_http_request_duration_seconds_bucket\{route="/healthz",le="\+Inf"\}' \
+	"a latency histogram per route"
+like "$metrics" 'temper_process_resident_memory_bytes [1-9]' "process figures"
+bad=$(grep -v '^#' <<<"$metrics" | grep -Ev '^temper_[a-z_]+(\{[^}]*\})? [-+0-9.eEInfa]+$' || true)
+is "$bad" "" "every sample line is well formed"
+
+body=$(curl -s "http://127.0.0.1:$port/nope")
+is "$body" '{"error":"no such path: /nope"}' "an unknown path is a JSON 404"
+is "$(http_status "http://127.0.0.1:$port/nope")" 404 "... with status 404"
+is "$(http_status "http://127.0.0.1:$port/healthz" -X DELETE)" 405 "a wrong method is 405"
+allow=$(curl -s -D - -o /dev/null -X DELETE "http://127.0.0.1:$port/healthz" | tr -d '\r' | grep '^Allow:')
+is "$allow" "Allow: GET" "... with an Allow header"
+is "$(curl -s -I "http://127.0.0.1:$port/healthz" | head -1 | tr -d '\r')" "HTTP/1.1 200 OK" \
+	"HEAD is answered"
+
+out=$("$TEMPERD" --listen="127.0.0.1:$port" 2>&1); rc=$?
+is "$rc" 1 "a second daemon on the same port exits with status 1"
+like "$out" "cannot listen on 127.0.0.1:$port: address already in use" "... saying why"
+
+kill -TERM "$TEMPERD_PID"
+wait "$TEMPERD_PID"; rc=$?
+is "$rc" 0 "SIGTERM stops with status 0"
+like "$(cat "$TMP/d.log")" 'msg="stopped; every handle closed"' "... after closing every handle"
+done_testing
