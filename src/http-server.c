@@ -456,6 +456,8 @@ http_conn_refuse(struct http_conn *conn, int status, const char *reason)
 	const char *labels[] = { reason, NULL };
 
 	metric_inc(metrics_series(conn->server->refusals, labels));
+	log_debug("http: refusing a request on %s with %d: %s; closing the connection",
+	    conn->listener->address, status, reason);
 	cJSON_AddStringToObject(json, "error", reason);
 	text = cJSON_PrintUnformatted(json);
 	cJSON_Delete(json);
@@ -861,12 +863,12 @@ http_conn_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *b)
 static bool
 http_conn_sniff_plaintext(struct http_conn *conn, const char *data, size_t len)
 {
-	static const char answer[] =
-	    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
-	    "Connection: close\r\nContent-Length: 54\r\n\r\n"
+	static const char body[] =
 	    "{\"error\":\"plain HTTP sent to a TLS port: use https://\"}";
 	const char *labels[] = { "plaintext on TLS port", NULL };
+	char answer[256];
 	uv_buf_t b;
+	int answer_len;
 
 	conn->tls_sniffed = true;
 	if (len == 0 || (unsigned char)data[0] == 0x16)
@@ -875,7 +877,11 @@ http_conn_sniff_plaintext(struct http_conn *conn, const char *data, size_t len)
 	log_debug("http: plain bytes on TLS listener %s; answering 400 in clear and closing",
 	    conn->listener->address);
 	if (isupper((unsigned char)data[0])) {
-		b = uv_buf_init((char *)answer, sizeof answer - 1);
+		answer_len = snprintf(answer, sizeof answer,
+		    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+		    "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+		    sizeof body - 1, body);
+		b = uv_buf_init(answer, (unsigned)answer_len);
 		(void)uv_try_write(&conn->socket.stream, &b, 1);
 	}
 	http_conn_close(conn);
