@@ -181,26 +181,43 @@ toml_fail(struct toml_parser *p, struct toml_position position,
 
 #define toml_fail_here(p, ...) toml_fail((p), toml_here(p), __VA_ARGS__)
 
-/* A character for a message: printable ASCII as itself, else U+XXXX. */
+/*
+ * The character ahead bytes from the cursor, for a message: printable ASCII
+ * as itself, anything else by name or as U+XXXX.  The document is valid
+ * UTF-8 by the time this is asked.
+ */
 static const char *
-toml_show_byte(int c, char *out, size_t size)
+toml_show(const struct toml_parser *p, size_t ahead, char *out, size_t size)
 {
-	if (c < 0)
+	const unsigned char *s = (const unsigned char *)p->text + p->at + ahead;
+	int c = toml_peek(p, ahead);
+	uint32_t code;
+
+	if (c >= 0x80) {
+		if (c < 0xe0)
+			code = (uint32_t)(c & 0x1f) << 6 | (s[1] & 0x3f);
+		else if (c < 0xf0)
+			code = (uint32_t)(c & 0x0f) << 12 |
+			    (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+		else
+			code = (uint32_t)(c & 0x07) << 18 |
+			    (uint32_t)(s[1] & 0x3f) << 12 |
+			    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+		snprintf(out, size, "U+%04X", (unsigned)code);
+	} else if (c < 0)
 		snprintf(out, size, "end of input");
-	else if (c > 0x20 && c < 0x7f && c != '\'')
-		snprintf(out, size, "'%c'", c);
+	else if (c == '\n' || (c == '\r' && toml_peek(p, ahead + 1) == '\n'))
+		snprintf(out, size, "end of line");
 	else if (c == '\'')
 		snprintf(out, size, "\"'\"");
+	else if (c > 0x20 && c < 0x7f)
+		snprintf(out, size, "'%c'", c);
 	else if (c == ' ')
 		snprintf(out, size, "a space");
 	else if (c == '\t')
 		snprintf(out, size, "a tab");
-	else if (c == '\n')
-		snprintf(out, size, "end of line");
-	else if (c < 0x80)
-		snprintf(out, size, "U+%04X", (unsigned)c);
 	else
-		snprintf(out, size, "a non-ASCII character");
+		snprintf(out, size, "U+%04X", (unsigned)c);
 	return out;
 }
 
@@ -210,7 +227,7 @@ toml_unexpected(struct toml_parser *p, const char *expected)
 	char shown[32];
 
 	return toml_fail_here(p, "expected %s, found %s", expected,
-	    toml_show_byte(toml_peek(p, 0), shown, sizeof shown));
+	    toml_show(p, 0, shown, sizeof shown));
 }
 
 /* Consume one newline (LF or CRLF) if the cursor is on one. */
@@ -306,7 +323,7 @@ toml_end_of_line(struct toml_parser *p, const char *after)
 	if (toml_peek(p, 0) == -1 || toml_newline(p))
 		return 0;
 	return toml_fail_here(p, "expected the end of the line after %s, found %s",
-	    after, toml_show_byte(toml_peek(p, 0), shown, sizeof shown));
+	    after, toml_show(p, 0, shown, sizeof shown));
 }
 
 /*
@@ -595,7 +612,7 @@ toml_parse_escape(struct toml_parser *p, struct buf *out)
 	case 'U': return toml_parse_unicode_escape(p, out, 8);
 	default:
 		return toml_fail_here(p, "invalid escape: backslash followed by %s",
-		    toml_show_byte(toml_peek(p, 1), shown, sizeof shown));
+		    toml_show(p, 1, shown, sizeof shown));
 	}
 	p->at += 2;
 	if (buf_append(out, &byte, 1) != 0)
@@ -682,8 +699,8 @@ static int
 toml_parse_multiline_string(struct toml_parser *p, struct buf *out)
 {
 	struct toml_position position = toml_here(p);
-	int quote = toml_peek(p, 0), c, error;
-	size_t quotes;
+	int quote = toml_peek(p, 0), c, error, trimmed;
+	size_t quotes, start;
 
 	p->at += 3;
 	/* A newline right after the opening quotes is not part of the text. */
@@ -716,14 +733,19 @@ toml_parse_multiline_string(struct toml_parser *p, struct buf *out)
 		} else if (toml_is_control(c)) {
 			return toml_control_error(p, "a string");
 		} else if (c == '\\' && quote == '"') {
-			if ((error = toml_line_ending_backslash(p)) < 0)
-				return error;
-			if (error == 0 && (error = toml_parse_escape(p, out)) != 0)
+			if ((trimmed = toml_line_ending_backslash(p)) < 0)
+				return trimmed;
+			if (!trimmed && (error = toml_parse_escape(p, out)) != 0)
 				return error;
 		} else {
-			if (buf_append(out, p->text + p->at, 1) != 0)
-				return toml_no_memory(p);
-			p->at++;
+			/* Copy the run of ordinary characters in one go. */
+			start = p->at;
+			while ((c = toml_peek(p, 0)) != -1 && c != quote &&
+			    c != '\n' && c != '\r' && !toml_is_control(c) &&
+			    !(c == '\\' && quote == '"'))
+				p->at++;
+			if ((error = toml_append_span(p, out, start)) != 0)
+				return error;
 		}
 	}
 }
@@ -898,23 +920,21 @@ toml_is_digit(int c)
 }
 
 /*
- * Digits of a base with single underscores between them, appended to out
- * without the underscores.  Returns how many digits, or -1 when the
- * underscores are misplaced or there are no digits.
+ * Digits of a base with single underscores between them, from s[*i] on,
+ * appended to out without the underscores.  Returns 0, -EINVAL when there
+ * is no digit or an underscore is misplaced, or -ENOMEM.
  */
-static long
+static int
 toml_scan_digits(const char *s, size_t n, size_t *i, int base, struct buf *out)
 {
-	long digits = 0;
 	int value;
 
 	for (;;) {
 		if (*i >= n || (value = toml_hex_value((unsigned char)s[*i])) < 0 ||
 		    value >= base)
-			return -1;
+			return -EINVAL;
 		if (buf_append(out, &s[*i], 1) != 0)
-			return -2;
-		digits++;
+			return -ENOMEM;
 		(*i)++;
 		if (*i < n && s[*i] == '_') {
 			(*i)++;
@@ -923,7 +943,7 @@ toml_scan_digits(const char *s, size_t n, size_t *i, int base, struct buf *out)
 		if (*i < n && (value = toml_hex_value((unsigned char)s[*i])) >= 0 &&
 		    value < base)
 			continue;
-		return digits;
+		return 0;
 	}
 }
 
@@ -944,15 +964,14 @@ toml_parse_based_integer(struct toml_parser *p, const char *s, size_t n,
 	int base = s[1] == 'x' ? 16 : s[1] == 'o' ? 8 : 2;
 	uint64_t value = 0;
 	size_t i = 2, k;
-	long count;
 	int error = 0;
 
-	count = toml_scan_digits(s, n, &i, base, &digits);
-	if (count == -2) {
+	error = toml_scan_digits(s, n, &i, base, &digits);
+	if (error == -ENOMEM) {
 		error = toml_no_memory(p);
 		goto out;
 	}
-	if (count < 0 || i != n) {
+	if (error != 0 || i != n) {
 		error = toml_number_error(p, position, s, n,
 		    "digits of its base with single underscores between them");
 		goto out;
@@ -985,7 +1004,6 @@ toml_parse_decimal(struct toml_parser *p, const char *s, size_t n,
 	struct buf clean = BUF_INIT;
 	bool negative = false, is_float = false;
 	size_t i = 0, int_start;
-	long count;
 	int error = 0;
 	char *end;
 
@@ -996,14 +1014,14 @@ toml_parse_decimal(struct toml_parser *p, const char *s, size_t n,
 		i++;
 	}
 	int_start = clean.len;
-	if ((count = toml_scan_digits(s, n, &i, 10, &clean)) == -2)
+	if ((error = toml_scan_digits(s, n, &i, 10, &clean)) == -ENOMEM)
 		goto no_memory;
-	if (count < 0) {
+	if (error != 0) {
 		error = toml_number_error(p, position, s, n,
 		    "expected digits with single underscores between them");
 		goto out;
 	}
-	if (count > 1 && clean.data[int_start] == '0') {
+	if (clean.len - int_start > 1 && clean.data[int_start] == '0') {
 		error = toml_number_error(p, position, s, n,
 		    "leading zeros are not allowed");
 		goto out;
@@ -1013,9 +1031,9 @@ toml_parse_decimal(struct toml_parser *p, const char *s, size_t n,
 		i++;
 		if (buf_append(&clean, ".", 1) != 0)
 			goto no_memory;
-		if ((count = toml_scan_digits(s, n, &i, 10, &clean)) == -2)
+		if ((error = toml_scan_digits(s, n, &i, 10, &clean)) == -ENOMEM)
 			goto no_memory;
-		if (count < 0) {
+		if (error != 0) {
 			error = toml_number_error(p, position, s, n,
 			    "a decimal point needs digits on both sides");
 			goto out;
@@ -1031,9 +1049,9 @@ toml_parse_decimal(struct toml_parser *p, const char *s, size_t n,
 				goto no_memory;
 			i++;
 		}
-		if ((count = toml_scan_digits(s, n, &i, 10, &clean)) == -2)
+		if ((error = toml_scan_digits(s, n, &i, 10, &clean)) == -ENOMEM)
 			goto no_memory;
-		if (count < 0) {
+		if (error != 0) {
 			error = toml_number_error(p, position, s, n,
 			    "an exponent needs digits");
 			goto out;

@@ -621,6 +621,12 @@ test_syntax_errors(void)
 	    "[header], found 'x'", "a pair on a header's line");
 	REJECTS("a =\n1", "line 1, column 4: expected a value, found end of line",
 	    "a value on the next line");
+	REJECTS("a =\r\n1", "line 1, column 4: expected a value, found end of line",
+	    "a value after CRLF");
+	REJECTS("\xce\xbb = 1", "line 1, column 1: expected a key, a [header] or the end "
+	    "of the line, found U+03BB", "a non-ASCII bare key (TOML 1.1 only)");
+	REJECTS("a = \"\\\xc3\xa9\"", "line 1, column 6: invalid escape: backslash "
+	    "followed by U+00E9", "a backslash before a non-ASCII character");
 	REJECTS("a", "line 1, column 2: expected '=' after a key, found end of input",
 	    "a key without a value");
 	REJECTS("= 1", "line 1, column 1: expected a key, a [header] or the end of the "
