@@ -1268,7 +1268,8 @@ toml_parse_bare_value(struct toml_parser *p, struct toml_node *node)
 		p->at++;
 	/* A date and a time may be separated by one space. */
 	n = p->at - start;
-	if (n == 10 && s[4] == '-' && toml_peek(p, 0) == ' ' &&
+	if (n == 10 && toml_fixed_digits(s, n, 0, 4) >= 0 && s[4] == '-' &&
+	    toml_peek(p, 0) == ' ' &&
 	    toml_is_digit(toml_peek(p, 1)) && toml_is_digit(toml_peek(p, 2)) &&
 	    toml_peek(p, 3) == ':') {
 		p->at++;
@@ -1293,8 +1294,9 @@ toml_parse_bare_value(struct toml_parser *p, struct toml_node *node)
 			node->value.u.floating = -node->value.u.floating;
 		return 0;
 	}
-	if ((n >= 5 && toml_is_digit((unsigned char)s[0]) && s[4] == '-') ||
-	    (n >= 3 && toml_is_digit((unsigned char)s[0]) && s[2] == ':'))
+	/* Four digits and '-' start a date; "1.5e-10" has its '-' there too. */
+	if ((n >= 5 && toml_fixed_digits(s, n, 0, 4) >= 0 && s[4] == '-') ||
+	    (n >= 3 && toml_fixed_digits(s, n, 0, 2) >= 0 && s[2] == ':'))
 		return toml_parse_datetime(p, s, n, position, node);
 	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b'))
 		return toml_parse_based_integer(p, s, n, position, node);

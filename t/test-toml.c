@@ -103,6 +103,8 @@ test_scalars(void)
 	    "float = 3.1415\n"
 	    "exp = 5e+22\n"
 	    "exp2 = -2E-2\n"
+	    "exp3 = 1.3e-53\n"
+	    "exp4 = 12.5e-3\n"
 	    "both = 6.626e-34\n"
 	    "ufloat = 224_617.445_991\n"
 	    "negzero = -0.0\n"
@@ -130,6 +132,12 @@ test_scalars(void)
 	ok(v && v->type == TOML_FLOAT && v->u.floating == 5e22, "exponent");
 	v = toml_get(root, "exp2");
 	ok(v && v->u.floating == -2e-2, "negative exponent, capital E");
+	/* Found by fuzz-toml: a '-' fifth made these read as dates. */
+	v = toml_get(root, "exp3");
+	ok(v && v->type == TOML_FLOAT && v->u.floating == 1.3e-53,
+	    "1.3e-53, a '-' at the fifth character");
+	v = toml_get(root, "exp4");
+	ok(v && v->type == TOML_FLOAT && v->u.floating == 12.5e-3, "12.5e-3");
 	v = toml_get(root, "both");
 	ok(v && v->u.floating == 6.626e-34, "fraction and exponent");
 	v = toml_get(root, "ufloat");
