@@ -1178,6 +1178,10 @@ toml_parse_datetime(struct toml_parser *p, const char *s, size_t n,
 		kind = TOML_TIME_LOCAL;
 		if ((why = toml_scan_time(s, n, &i)) != NULL)
 			goto bad;
+		if (i != n) {
+			why = "a local time takes no offset or other text after it";
+			goto bad;
+		}
 		goto done;
 	}
 	year = toml_fixed_digits(s, n, 0, 4);

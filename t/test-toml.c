@@ -721,6 +721,15 @@ test_datetime_errors(void)
 	REJECTS("a = 1979-05-27T07:32:00.Z", "line 1, column 5: invalid date or time "
 	    "'1979-05-27T07:32:00.Z': a decimal point in the seconds needs digits",
 	    "a fraction without digits");
+	REJECTS("a = 07:32:00Z", "line 1, column 5: invalid date or time '07:32:00Z': "
+	    "a local time takes no offset or other text after it",
+	    "a local time with an offset");
+	REJECTS("a = 07:32:00.5x", "line 1, column 5: invalid date or time '07:32:00.5x': "
+	    "a local time takes no offset or other text after it",
+	    "a local time with text after its fraction");
+	REJECTS("a = 1979-05-27T07:32:00Zx", "line 1, column 5: invalid date or time "
+	    "'1979-05-27T07:32:00Zx': expected 'Z' or an offset after the time",
+	    "text after an offset date-time");
 	REJECTS("a = 1979-5-27", "line 1, column 5: invalid date or time '1979-5-27': "
 	    "expected a date as YYYY-MM-DD", "a one-digit month");
 }

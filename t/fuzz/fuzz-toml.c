@@ -1,9 +1,10 @@
 /*
  * t/fuzz/fuzz-toml.c - libFuzzer target for the TOML reader.
  *
- * Beyond "no crash, no leak, no undefined behaviour", two oracles catch a
+ * Beyond "no crash, no leak, no undefined behaviour", three oracles catch a
  * reader that misreads instead of refusing:
  *  - a refusal always carries a "line L, column C: " cause and EINVAL;
+ *  - every date or time accepted matches an independent template reading;
  *  - an accepted document, written back as TOML (every table inline, every
  *    key quoted, every string escaped) and read again, gives the same tree.
  * Any violation aborts, which libFuzzer reports as a crash with its input.
@@ -151,6 +152,88 @@ fuzz_toml_same(const struct toml_value *a, const struct toml_value *b)
 	return 0;
 }
 
+/* Match template at s[*at]: 'D' stands for a digit, anything else for itself. */
+static int
+fuzz_toml_match(const char *s, size_t len, size_t *at, const char *template)
+{
+	size_t i, n = strlen(template);
+
+	if (len - *at < n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[*at + i];
+
+		if (template[i] == 'D' ? (c < '0' || c > '9') : c != template[i])
+			return 0;
+	}
+	*at += n;
+	return 1;
+}
+
+static int
+fuzz_toml_number(const char *s, size_t at, size_t digits)
+{
+	int value = 0;
+
+	while (digits-- > 0)
+		value = value * 10 + (s[at++] - '0');
+	return value;
+}
+
+/*
+ * A second, independent reading of TOML's dates and times (templates
+ * rather than the reader's scanner), so that text the reader keeps
+ * verbatim cannot be accepted wrongly without this disagreeing.
+ */
+static int
+fuzz_toml_datetime_ok(const char *s, size_t len, enum toml_datetime_kind kind)
+{
+	static const int days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	size_t at = 0, start;
+	int year, month, day;
+
+	if (kind != TOML_TIME_LOCAL) {
+		if (!fuzz_toml_match(s, len, &at, "DDDD-DD-DD"))
+			return 0;
+		year = fuzz_toml_number(s, 0, 4);
+		month = fuzz_toml_number(s, 5, 2);
+		day = fuzz_toml_number(s, 8, 2);
+		if (month < 1 || month > 12 || day < 1 || day > days[month - 1])
+			return 0;
+		if (month == 2 && day == 29 &&
+		    !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
+			return 0;
+		if (kind == TOML_DATE_LOCAL)
+			return at == len;
+		if (at == len || (s[at] != 'T' && s[at] != 't' && s[at] != ' '))
+			return 0;
+		at++;
+	}
+	start = at;
+	if (!fuzz_toml_match(s, len, &at, "DD:DD:DD") ||
+	    fuzz_toml_number(s, start, 2) > 23 ||
+	    fuzz_toml_number(s, start + 3, 2) > 59 ||
+	    fuzz_toml_number(s, start + 6, 2) > 60)
+		return 0;
+	if (at < len && s[at] == '.') {
+		at++;
+		if (!fuzz_toml_match(s, len, &at, "D"))
+			return 0;
+		while (fuzz_toml_match(s, len, &at, "D"))
+			;
+	}
+	if (kind != TOML_DATETIME_OFFSET)
+		return at == len;
+	if (fuzz_toml_match(s, len, &at, "Z") || fuzz_toml_match(s, len, &at, "z"))
+		return at == len;
+	start = at;
+	if (!fuzz_toml_match(s, len, &at, "+DD:DD") &&
+	    !fuzz_toml_match(s, len, &at, "-DD:DD"))
+		return 0;
+	return at == len && fuzz_toml_number(s, start + 1, 2) <= 23 &&
+	    fuzz_toml_number(s, start + 4, 2) <= 59;
+}
+
 /* What every tree must satisfy, whatever the input. */
 static void
 fuzz_toml_check_tree(const struct toml_value *value)
@@ -184,8 +267,13 @@ fuzz_toml_check_tree(const struct toml_value *value)
 		for (i = 0; i < value->u.array.count; i++)
 			fuzz_toml_check_tree(value->u.array.items[i]);
 		break;
-	case TOML_STRING:
 	case TOML_DATETIME:
+		if (!fuzz_toml_datetime_ok(value->u.string.text, value->u.string.len,
+		    value->datetime_kind))
+			fuzz_toml_fail("a malformed date or time accepted",
+			    value->u.string.text);
+		/* fall through */
+	case TOML_STRING:
 		if (value->u.string.text[value->u.string.len] != '\0')
 			fuzz_toml_fail("a string not NUL-terminated", NULL);
 		break;
