@@ -12,7 +12,6 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
-#include <llhttp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "http-parser.h"
 #include "http-server.h"
 #include "log.h"
 #include "metrics.h"
@@ -32,29 +32,6 @@
 #define HTTP_SERVER_TLS_SETTLE_MS 300
 /* Unparsed input a client may queue behind a deferred request. */
 #define HTTP_SERVER_PENDING_MAX (256 * 1024)
-
-struct http_header {
-	char *name;
-	char *value;
-};
-
-struct http_request {
-	struct http_conn *conn;
-	char method[16];
-	struct buf url;
-	char *path;
-	char *query;
-	struct http_header *headers;
-	size_t header_count;
-	struct buf body;
-	struct buf extra_headers;
-	bool keep_alive;
-	bool head;
-	const char *route;		/* pattern, for metrics */
-	uint64_t started_ns;
-	void (*cancel)(struct http_request *request, void *arg);
-	void *cancel_arg;
-};
 
 enum http_conn_phase {
 	HTTP_CONN_IDLE,			/* between requests */
@@ -92,18 +69,14 @@ struct http_conn {
 	} socket;
 	uv_timer_t timer;
 	unsigned open_handles;
-	llhttp_t parser;
+	struct http_parser parser;
 	struct tls_session *tls;
 	bool tls_sniffed;
 	struct buf plain;		/* decrypted input not yet parsed */
-	struct buf header_field;	/* the header name being received */
-	bool in_header_value;
-	size_t header_bytes;
-	struct http_request *request;	/* being parsed */
 	struct http_request *deferred;	/* dispatched, unanswered */
 	enum http_conn_phase phase;
-	int error_status;		/* set by a parser callback to refuse */
-	const char *error_reason;
+	uint64_t request_started_ns;	/* first bytes of the request under way */
+	bool continue_sent;
 	unsigned writes_pending;
 	bool reading;
 	bool dispatching;		/* inside a handler called from http_conn_process */
@@ -115,7 +88,6 @@ struct http_server {
 	uv_loop_t *loop;
 	struct http_server_limits limits;
 	struct http_router router;
-	llhttp_settings_t settings;
 	struct http_listener **listeners;
 	size_t listener_count;
 	struct http_conn *connections;
@@ -185,24 +157,6 @@ http_status_reason(int status)
 }
 
 /* --- requests ------------------------------------------------------------ */
-
-static void
-http_request_free(struct http_request *request)
-{
-	if (request == NULL)
-		return;
-	buf_free(&request->url);
-	buf_free(&request->body);
-	buf_free(&request->extra_headers);
-	free(request->path);
-	free(request->query);
-	for (size_t i = 0; i < request->header_count; i++) {
-		free(request->headers[i].name);
-		free(request->headers[i].value);
-	}
-	free(request->headers);
-	free(request);
-}
 
 const char *
 http_request_method(const struct http_request *request)
@@ -461,11 +415,10 @@ http_conn_refuse(struct http_conn *conn, int status, const char *reason)
 	cJSON_AddStringToObject(json, "error", reason);
 	text = cJSON_PrintUnformatted(json);
 	cJSON_Delete(json);
-	http_conn_respond(conn, conn->request, status, "application/json",
+	/* The request under way, if any, is only good for its route label. */
+	http_conn_respond(conn, NULL, status, "application/json",
 	    text ? text : "{}", text ? strlen(text) : 2, true);
 	free(text);
-	http_request_free(conn->request);
-	conn->request = NULL;
 }
 
 void
@@ -476,8 +429,6 @@ http_respond(struct http_request *request, int status, const char *content_type,
 	bool was_deferred = conn->deferred == request;
 
 	http_conn_respond(conn, request, status, content_type, body, len, false);
-	if (conn->request == request)
-		conn->request = NULL;
 	if (was_deferred)
 		conn->deferred = NULL;
 	http_request_free(request);
@@ -525,20 +476,6 @@ http_respond_error(struct http_request *request, int status, const char *fmt, ..
 
 /* --- parsing ------------------------------------------------------------- */
 
-static struct http_conn *
-http_parser_conn(llhttp_t *parser)
-{
-	return parser->data;
-}
-
-static int
-http_parser_refuse(struct http_conn *conn, int status, const char *reason)
-{
-	conn->error_status = status;
-	conn->error_reason = reason;
-	return HPE_USER;
-}
-
 static void
 http_conn_arm_timer(struct http_conn *conn, uint64_t timeout_ms)
 {
@@ -546,182 +483,26 @@ http_conn_arm_timer(struct http_conn *conn, uint64_t timeout_ms)
 		uv_timer_start(&conn->timer, http_conn_timeout, timeout_ms, 0);
 }
 
-static int
-http_on_message_begin(llhttp_t *parser)
-{
-	struct http_conn *conn = http_parser_conn(parser);
-	struct http_request *request;
-
-	if ((request = calloc(1, sizeof *request)) == NULL)
-		return http_parser_refuse(conn, 500, "out of memory");
-	request->conn = conn;
-	request->started_ns = uv_hrtime();
-	conn->request = request;
-	conn->header_bytes = 0;
-	conn->in_header_value = false;
-	buf_reset(&conn->header_field);
-	if (conn->phase == HTTP_CONN_IDLE) {
-		conn->phase = HTTP_CONN_READING;
-		http_conn_arm_timer(conn, conn->server->limits.request_timeout_ms);
-	}
-	return 0;
-}
-
-static int
-http_count_header_bytes(struct http_conn *conn, size_t len)
-{
-	conn->header_bytes += len;
-	if (conn->header_bytes > conn->server->limits.max_header_bytes)
-		return http_parser_refuse(conn, 431, "request headers too large");
-	return 0;
-}
-
-static int
-http_on_url(llhttp_t *parser, const char *at, size_t len)
-{
-	struct http_conn *conn = http_parser_conn(parser);
-
-	if (http_count_header_bytes(conn, len) != 0)
-		return HPE_USER;
-	if (buf_append(&conn->request->url, at, len) != 0)
-		return http_parser_refuse(conn, 500, "out of memory");
-	return 0;
-}
-
-static int
-http_add_header(struct http_conn *conn)
-{
-	struct http_request *request = conn->request;
-	struct http_header *headers;
-
-	headers = realloc(request->headers, (request->header_count + 1) * sizeof *headers);
-	if (headers == NULL)
-		return -ENOMEM;
-	request->headers = headers;
-	headers[request->header_count].name = buf_detach(&conn->header_field);
-	headers[request->header_count].value = strdup("");
-	if (headers[request->header_count].value == NULL) {
-		free(headers[request->header_count].name);
-		return -ENOMEM;
-	}
-	request->header_count++;
-	return 0;
-}
-
-static int
-http_on_header_field(llhttp_t *parser, const char *at, size_t len)
-{
-	struct http_conn *conn = http_parser_conn(parser);
-
-	if (http_count_header_bytes(conn, len) != 0)
-		return HPE_USER;
-	if (conn->in_header_value) {
-		conn->in_header_value = false;
-		buf_reset(&conn->header_field);
-	}
-	if (buf_append(&conn->header_field, at, len) != 0)
-		return http_parser_refuse(conn, 500, "out of memory");
-	return 0;
-}
-
-static int
-http_on_header_value(llhttp_t *parser, const char *at, size_t len)
-{
-	struct http_conn *conn = http_parser_conn(parser);
-	struct http_request *request = conn->request;
-	struct http_header *header;
-	size_t old;
-	char *value;
-
-	if (http_count_header_bytes(conn, len) != 0)
-		return HPE_USER;
-	if (!conn->in_header_value) {
-		conn->in_header_value = true;
-		if (http_add_header(conn) != 0)
-			return http_parser_refuse(conn, 500, "out of memory");
-	}
-	header = &request->headers[request->header_count - 1];
-	old = strlen(header->value);
-	if ((value = realloc(header->value, old + len + 1)) == NULL)
-		return http_parser_refuse(conn, 500, "out of memory");
-	memcpy(value + old, at, len);
-	value[old + len] = '\0';
-	header->value = value;
-	return 0;
-}
-
-static int
-http_on_headers_complete(llhttp_t *parser)
-{
-	struct http_conn *conn = http_parser_conn(parser);
-	struct http_request *request = conn->request;
-	const char *url = request->url.data ? request->url.data : "", *q, *expect;
-
-	snprintf(request->method, sizeof request->method, "%s",
-	    llhttp_method_name((llhttp_method_t)llhttp_get_method(parser)));
-	request->head = strcmp(request->method, "HEAD") == 0;
-	if (url[0] != '/')
-		return http_parser_refuse(conn, 400, "request target must be an absolute path");
-	q = strchr(url, '?');
-	request->path = q ? strndup(url, (size_t)(q - url)) : strdup(url);
-	request->query = q ? strdup(q + 1) : NULL;
-	if (request->path == NULL || (q != NULL && request->query == NULL))
-		return http_parser_refuse(conn, 500, "out of memory");
-	if ((parser->flags & F_CONTENT_LENGTH) &&
-	    parser->content_length > conn->server->limits.max_body_bytes)
-		return http_parser_refuse(conn, 413, "request body too large");
-	/* curl and Go wait for this before sending a large body. */
-	expect = http_request_header(request, "Expect");
-	if (expect != NULL && strcasecmp(expect, "100-continue") == 0) {
-		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-		http_conn_send(conn, cont, sizeof cont - 1);
-	}
-	return 0;
-}
-
-static int
-http_on_body(llhttp_t *parser, const char *at, size_t len)
-{
-	struct http_conn *conn = http_parser_conn(parser);
-	struct http_request *request = conn->request;
-
-	if (request->body.len + len > conn->server->limits.max_body_bytes)
-		return http_parser_refuse(conn, 413, "request body too large");
-	if (buf_append(&request->body, at, len) != 0)
-		return http_parser_refuse(conn, 500, "out of memory");
-	return 0;
-}
-
-static int
-http_on_message_complete(llhttp_t *parser)
-{
-	struct http_conn *conn = http_parser_conn(parser);
-
-	conn->request->keep_alive = llhttp_should_keep_alive(parser);
-	/* Pause: the request is dispatched before the next byte is parsed. */
-	return HPE_PAUSED;
-}
-
 static void
-http_conn_dispatch(struct http_conn *conn)
+http_conn_dispatch(struct http_conn *conn, struct http_request *request)
 {
-	struct http_request *request = conn->request;
 	const struct http_route *route;
 	char allow[64];
 
+	request->conn = conn;
+	request->started_ns = conn->request_started_ns ? conn->request_started_ns : uv_hrtime();
+	conn->request_started_ns = 0;
+	conn->continue_sent = false;
 	conn->phase = HTTP_CONN_WAITING;
 	uv_timer_stop(&conn->timer);
+	/* Held as deferred while the handler runs; answering releases it. */
+	conn->deferred = request;
+	conn->dispatching = true;
 	switch (http_router_match(&conn->server->router, request->method,
 	    request->path, &route, allow, sizeof allow)) {
 	case HTTP_ROUTER_FOUND:
 		request->route = route->pattern;
-		conn->deferred = request;
-		conn->request = NULL;
-		conn->dispatching = true;
 		route->handler(request, route->arg);
-		conn->dispatching = false;
-		/* An answered request was freed; a deferred one holds the line. */
 		break;
 	case HTTP_ROUTER_METHOD_NOT_ALLOWED:
 		http_response_header(request, "Allow", allow);
@@ -732,48 +513,47 @@ http_conn_dispatch(struct http_conn *conn)
 		http_respond_error(request, 404, "no such path: %s", request->path);
 		break;
 	}
+	conn->dispatching = false;
 }
 
 /*
- * Parse what is buffered, one message at a time.  Stops when the input is
+ * Parse what is buffered, one request at a time.  Stops when the input is
  * used up, a request is deferred, or the connection is closing.
  */
 static void
 http_conn_process(struct http_conn *conn)
 {
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
 	while (!conn->closing && !conn->close_after_write && conn->deferred == NULL &&
 	    conn->plain.len > 0) {
-		const char *start = conn->plain.data;
-		llhttp_errno_t error;
+		enum http_parse_result result;
 		size_t used;
 
-		error = llhttp_execute(&conn->parser, start, conn->plain.len);
-		if (error == HPE_OK) {
+		result = http_parser_execute(&conn->parser, conn->plain.data,
+		    conn->plain.len, &used);
+		buf_consume(&conn->plain, used);
+		if (result == HTTP_PARSE_REQUEST) {
+			http_conn_dispatch(conn, http_parser_take(&conn->parser));
+			continue;
+		}
+		if (result == HTTP_PARSE_ERROR) {
+			http_conn_refuse(conn, conn->parser.status, conn->parser.reason);
 			buf_reset(&conn->plain);
 			break;
 		}
-		if (error == HPE_PAUSED) {
-			used = (size_t)(llhttp_get_error_pos(&conn->parser) - start);
-			buf_consume(&conn->plain, used);
-			llhttp_resume(&conn->parser);
-			http_conn_dispatch(conn);
-			continue;
+		/* A request has begun: from now on it must complete in time. */
+		if (http_parser_in_request(&conn->parser) && conn->phase == HTTP_CONN_IDLE) {
+			conn->phase = HTTP_CONN_READING;
+			conn->request_started_ns = uv_hrtime();
+			http_conn_arm_timer(conn, conn->server->limits.request_timeout_ms);
 		}
-		/* A callback's refusal surfaces as HPE_USER or HPE_CB_*. */
-		if (conn->error_status != 0) {
-			http_conn_refuse(conn, conn->error_status, conn->error_reason);
-		} else {
-			char reason[160];
-
-			snprintf(reason, sizeof reason, "malformed request: %s",
-			    llhttp_get_error_reason(&conn->parser) ?
-			    llhttp_get_error_reason(&conn->parser) : llhttp_errno_name(error));
-			log_debug("http: %s from a client on %s; answering 400 and closing",
-			    reason, conn->listener->address);
-			conn->error_status = 400;
-			http_conn_refuse(conn, 400, "malformed request");
+		/* curl and Go wait for this before sending a large body. */
+		if (http_parser_in_request(&conn->parser) &&
+		    conn->parser.request->expect_continue && !conn->continue_sent) {
+			conn->continue_sent = true;
+			http_conn_send(conn, cont, sizeof cont - 1);
 		}
-		buf_reset(&conn->plain);
 		break;
 	}
 	/* Resume reading once nothing is held back. */
@@ -804,8 +584,7 @@ http_conn_handle_closed(uv_handle_t *handle)
 	metric_set(server->connections_open, server->connection_count);
 	tls_session_free(conn->tls);
 	buf_free(&conn->plain);
-	buf_free(&conn->header_field);
-	http_request_free(conn->request);
+	http_parser_free(&conn->parser);
 	free(conn);
 	http_server_maybe_done(server);
 }
@@ -986,8 +765,8 @@ http_listener_accept(uv_stream_t *stream, int status)
 	server->connections = conn;
 	server->connection_count++;
 	metric_set(server->connections_open, server->connection_count);
-	llhttp_init(&conn->parser, HTTP_REQUEST, &server->settings);
-	conn->parser.data = conn;
+	http_parser_init(&conn->parser, &(struct http_parser_limits){
+	    server->limits.max_header_bytes, server->limits.max_body_bytes });
 
 	if (uv_accept(stream, &conn->socket.stream) != 0) {
 		http_conn_close(conn);
@@ -1242,14 +1021,6 @@ http_server_new(uv_loop_t *loop, struct metrics *metrics,
 		server->limits = *limits;
 	else
 		http_server_limits_default(&server->limits);
-	llhttp_settings_init(&server->settings);
-	server->settings.on_message_begin = http_on_message_begin;
-	server->settings.on_url = http_on_url;
-	server->settings.on_header_field = http_on_header_field;
-	server->settings.on_header_value = http_on_header_value;
-	server->settings.on_headers_complete = http_on_headers_complete;
-	server->settings.on_body = http_on_body;
-	server->settings.on_message_complete = http_on_message_complete;
 
 	server->requests = metrics_family(metrics, METRIC_COUNTER,
 	    "temper_http_requests_total", "HTTP requests answered, by route and status code.",

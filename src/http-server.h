@@ -40,7 +40,7 @@ void http_server_limits_default(struct http_server_limits *limits);
 struct http_server *http_server_new(uv_loop_t *loop, struct metrics *metrics,
     const struct http_server_limits *limits);
 
-/* Take new limits; open connections keep running under the new ones. */
+/* Take new limits: timeouts apply at once, size limits to new connections. */
 void http_server_set_limits(struct http_server *server,
     const struct http_server_limits *limits);
 

@@ -13,6 +13,7 @@ core_sources = \
 	src/toml.c src/toml.h \
 	src/conf.c src/conf.h \
 	src/tls.c src/tls.h \
+	src/http-parser.c src/http-parser.h \
 	src/http-server.c src/http-server.h \
 	src/http-router.c src/http-router.h \
 	src/metrics.c src/metrics.h \
@@ -21,10 +22,29 @@ core_sources = \
 	src/daemon.c src/daemon.h
 
 # Kubernetes client: configuration, HTTP client, reflector, pods.
-kube_sources =
+kube_sources = \
+	src/pod.c src/pod.h \
+	src/kube-quantity.c src/kube-quantity.h \
+	src/kube-object.c src/kube-object.h \
+	src/kube-pod.c src/kube-pod.h \
+	src/kube-node.c src/kube-node.h \
+	src/kube-yaml.c src/kube-yaml.h \
+	src/kube-config.c src/kube-config.h \
+	src/kube-stream.c src/kube-stream.h \
+	src/kube-store.c src/kube-store.h \
+	src/kube-http.c src/kube-http.h \
+	src/kube-client.c src/kube-client.h \
+	src/kube-reflector.c src/kube-reflector.h \
+	src/kube-patch.c src/kube-patch.h
 
 # Node engine: tiers, topology, cgroups, planner, generations.
-engine_sources =
+engine_sources = \
+	src/tier.c src/tier.h \
+	src/topology.c src/topology.h \
+	src/engine-config.c src/engine-config.h \
+	src/planner.c src/planner.h \
+	src/layered-gen.c src/layered-gen.h \
+	src/layered-schema.c src/layered-schema.h
 
 libtemper_a_SOURCES = $(core_sources) $(kube_sources) $(engine_sources)
 

@@ -19,7 +19,7 @@ start_temperd d --config="$TMP/temper.conf"
 ok "temperd answers" wait_for curl -sf "http://127.0.0.1:$port/healthz"
 
 out=$(raw send "$port" 'GARBAGE\r\n\r\n')
-is "$out" $'HTTP/1.1 400 Bad Request\nbody {"error":"malformed request"}\nclosed' \
+is "$out" $'HTTP/1.1 400 Bad Request\nbody {"error":"malformed request: Invalid method encountered"}\nclosed' \
 	"a malformed request line is answered 400 and closed"
 
 out=$(raw send "$port" 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n')

@@ -3,7 +3,8 @@
 # Each target t/fuzz/fuzz-NAME.c is compiled by $(FUZZ_CC) together with the
 # src/*.c files it exercises, so that the code under test carries libFuzzer's
 # coverage instrumentation (libtemper.a is built by $(CC) without it).
-# Adding a target is a two-line edit here, plus its seed corpus:
+# Adding a target is a two-line edit here, plus its seed corpus (sources are
+# relative to the top of the tree, or absolute):
 #
 #	fuzz_targets += fuzz-NAME
 #	fuzz_NAME_sources = src/name.c src/log.c src/buf.c
@@ -18,6 +19,9 @@
 
 fuzz_targets = fuzz-toml
 fuzz_toml_sources = src/toml.c src/log.c src/buf.c
+fuzz_targets += fuzz-http
+fuzz_http_sources = src/http-parser.c src/buf.c $(LLHTTP_SRCDIR)/llhttp.c \
+	$(LLHTTP_SRCDIR)/api.c $(LLHTTP_SRCDIR)/http.c
 
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -30,7 +34,8 @@ fuzz_programs = $(fuzz_targets:%=t/fuzz/%)
 t/fuzz/fuzz-%: $(srcdir)/t/fuzz/fuzz-%.c $(wildcard $(srcdir)/src/*.[ch])
 	$(AM_V_CC)$(MKDIR_P) t/fuzz && $(FUZZ_CC) $(FUZZ_CFLAGS) \
 		$(AM_CPPFLAGS) -I$(top_builddir) -o $@ $< \
-		$(addprefix $(srcdir)/,$(fuzz_$(subst -,_,$*)_sources)) $(FUZZ_LIBS)
+		$(foreach f,$(fuzz_$(subst -,_,$*)_sources),$(if $(filter /%,$(f)),$(f),$(srcdir)/$(f))) \
+		$(FUZZ_LIBS)
 
 if HAVE_LIBFUZZER
 fuzz-build: $(fuzz_programs)
