@@ -1648,10 +1648,15 @@ toml_parse(const char *text, size_t len, char **cause)
 		*cause = NULL;
 	memset(&p, 0, sizeof p);
 	p.text = text != NULL ? text : "";
-	p.len = text != NULL ? len : 0;
+	p.len = len;
 	p.line = 1;
 	p.column_line_start = (size_t)-1;
 
+	if (text == NULL && len > 0) {
+		error = toml_fail(&p, start, "no text for a document of %zu bytes",
+		    len);
+		goto out;
+	}
 	if (p.len > TOML_MAX_DOCUMENT) {
 		error = toml_fail(&p, start, "document larger than %u bytes",
 		    TOML_MAX_DOCUMENT);

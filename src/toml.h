@@ -1,8 +1,14 @@
 /*
  * toml.h - Temper's strict TOML reader.
  *
- * Pure: text in, a tree out, no I/O.  Anything the reader does not support
- * is rejected with a reason, never misread.  Errors name line and column.
+ * Pure: text in, a tree out, no I/O.  All of TOML 1.0 is read (toml-test's
+ * 1.0 suite passes whole, see t/14-toml-test.sh); anything else is rejected
+ * with a reason, never misread.  Errors name line and column.
+ *
+ * What the tree keeps of the text: strings as UTF-8 with escapes resolved
+ * and CRLF in multi-line strings read as LF; dates and times as written;
+ * tables' keys in document order.  A leading UTF-8 byte order mark is
+ * skipped.  Nesting deeper than 100 levels is refused (the reader recurses).
  */
 #ifndef TEMPER_TOML_H
 #define TEMPER_TOML_H
@@ -38,8 +44,8 @@ struct toml_pair {
 
 struct toml_value {
 	enum toml_type type;
-	unsigned line;			/* 1-based position of the value */
-	unsigned column;
+	unsigned line;			/* 1-based position of the value; */
+	unsigned column;		/* columns count characters, a tab as 1 */
 	union {
 		struct {
 			char *text;	/* NUL-terminated; may hold NUL bytes */
@@ -61,13 +67,18 @@ struct toml_value {
 };
 
 /*
- * Parse a whole document.  Returns the root table, or NULL with errno set and
- * *cause (when cause is not NULL) a malloc'd "line L, column C: reason".
+ * Parse a whole document of len bytes (NUL bytes in it are characters, and
+ * refused as such).  Returns the root table, or NULL with errno EINVAL and
+ * *cause (when cause is not NULL) a malloc'd "line L, column C: reason", or
+ * errno ENOMEM and "out of memory".  *cause is NULL on success.
  */
 struct toml_value *toml_parse(const char *text, size_t len, char **cause);
 void toml_free(struct toml_value *value);
 
-/* The value under key in a table, or NULL (also when table is not a table). */
+/*
+ * The value under key in a table, or NULL (also when table is not a table).
+ * Keys holding a NUL byte can be reached only through u.table.pairs.
+ */
 const struct toml_value *toml_get(const struct toml_value *table, const char *key);
 
 const char *toml_type_name(enum toml_type type);

@@ -468,6 +468,13 @@ test_api(void)
 	errno = 0;
 	ok(toml_parse("a =", 3, NULL) == NULL && errno == EINVAL,
 	    "a failure without a cause pointer still sets errno");
+	errno = 0;
+	root = toml_parse(NULL, 0, NULL);
+	ok(root != NULL && root->u.table.count == 0,
+	    "no text and no length is an empty document");
+	toml_free(root);
+	ok(toml_parse(NULL, 3, NULL) == NULL && errno == EINVAL,
+	    "no text for a length is refused");
 	root = toml_parse("x = 1", 5, &cause);
 	ok(root != NULL && cause == NULL, "cause is NULL on success");
 	toml_free(root);
