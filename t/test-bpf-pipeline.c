@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "selftest.h"
 #include "selftest.skel.h"
 #include "tap.h"
 
@@ -35,8 +36,9 @@ main(void)
 		return done_testing();
 	}
 	error = selftest_bpf__attach(skel);
-	ok(error == 0, "the program attaches to syscalls:sys_enter_getpgid");
+	ok(error == 0, "the program attaches to the sys_enter BTF tracepoint");
 
+	ok(SYS_getpgid == SELFTEST_NR_GETPGID, "the program watches the right syscall number");
 	for (int i = 0; i < 5; i++)
 		syscall(SYS_getpgid, 4242 + i);
 	is_int(skel->bss->calls, 5, "five getpgid() calls were counted in the kernel");
