@@ -25,11 +25,21 @@ check_PROGRAMS += $(core_helpers)
 cluster_scripts = t/30-cluster.sh
 
 # Kubernetes client.
-kube_unit_tests =
+kube_unit_tests = t/test-kube-quantity t/test-kube-pod t/test-kube-config \
+	t/test-kube-stream t/test-kube-store t/test-kube-reflector
 kube_scripts =
+check_PROGRAMS += t/kube-probe
+t_kube_probe_SOURCES = t/kube-probe.c
+t_test_kube_quantity_SOURCES = t/test-kube-quantity.c t/tap.h
+t_test_kube_pod_SOURCES = t/test-kube-pod.c t/tap.h
+t_test_kube_config_SOURCES = t/test-kube-config.c t/tap.h
+t_test_kube_stream_SOURCES = t/test-kube-stream.c t/tap.h
+t_test_kube_store_SOURCES = t/test-kube-store.c t/tap.h
+t_test_kube_reflector_SOURCES = t/test-kube-reflector.c t/tap.h
 
 # Node engine.
-engine_unit_tests =
+engine_unit_tests = t/test-tier t/test-topology t/test-engine-config \
+	t/test-planner t/test-planner-property
 engine_scripts =
 
 unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests)
@@ -46,5 +56,15 @@ t_test_router_SOURCES = t/test-router.c t/tap.h
 t_test_metrics_SOURCES = t/test-metrics.c t/tap.h
 t_test_backoff_SOURCES = t/test-backoff.c t/tap.h
 t_test_bpf_pipeline_SOURCES = t/test-bpf-pipeline.c t/tap.h
+
+# Node engine: tiers, topology, planner (goldens in t/golden, sysfs trees
+# written by t/fixtures/mksysfs.sh at test time).
+t_test_tier_SOURCES = t/test-tier.c t/tap.h
+t_test_topology_SOURCES = t/test-topology.c t/tap.h
+t_test_engine_config_SOURCES = t/test-engine-config.c t/tap.h
+t_test_planner_SOURCES = t/test-planner.c t/planner-scenario.h t/tap.h
+t_test_planner_property_SOURCES = t/test-planner-property.c \
+	t/planner-scenario.h t/tap.h
+EXTRA_DIST += t/golden t/fixtures
 
 include t/fuzz/local.mk
