@@ -58,11 +58,17 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_list copy;
 	int n, error;
 
+	/* Format once into the spare room; only a miss formats twice. */
 	va_copy(copy, ap);
-	n = vsnprintf(NULL, 0, fmt, copy);
+	n = vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0,
+	    fmt, copy);
 	va_end(copy);
 	if (n < 0)
 		return -EINVAL;
+	if (b->data != NULL && (size_t)n < b->cap - b->len) {
+		b->len += (size_t)n;
+		return 0;
+	}
 	if ((error = buf_reserve(b, (size_t)n)) != 0)
 		return error;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

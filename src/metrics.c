@@ -33,12 +33,14 @@ struct metric_family {
 	char **label_names;
 	size_t label_count;
 	double *buckets;
+	char **bucket_labels;	/* the bounds as rendered, formatted once */
 	size_t bucket_count;
 	struct metric_series *series;
 	struct metric_series **series_tail;
 };
 
 struct metrics_process {
+	struct timespec collected;	/* when /proc was last read */
 	struct metric_series *cpu;
 	struct metric_series *resident;
 	struct metric_series *virtual_memory;
@@ -66,6 +68,8 @@ const double metrics_latency_buckets[] = {
 };
 const size_t metrics_latency_bucket_count =
     sizeof metrics_latency_buckets / sizeof metrics_latency_buckets[0];
+
+static int metrics_format_double(struct buf *out, double value);
 
 struct metrics *
 metrics_new(void)
@@ -106,6 +110,9 @@ metrics_family_free(struct metric_family *family)
 	for (size_t i = 0; i < family->label_count; i++)
 		free(family->label_names[i]);
 	free(family->label_names);
+	for (size_t i = 0; family->bucket_labels != NULL && i < family->bucket_count; i++)
+		free(family->bucket_labels[i]);
+	free(family->bucket_labels);
 	free(family->buckets);
 	free(family->name);
 	free(family->help);
@@ -207,10 +214,19 @@ metrics_family(struct metrics *metrics, enum metric_type type,
 		family->label_count++;
 	}
 	if (type == METRIC_HISTOGRAM && bucket_count > 0) {
-		if ((family->buckets = malloc(bucket_count * sizeof *buckets)) == NULL)
+		family->buckets = malloc(bucket_count * sizeof *buckets);
+		family->bucket_labels = calloc(bucket_count, sizeof *family->bucket_labels);
+		if (family->buckets == NULL || family->bucket_labels == NULL)
 			goto fail;
 		memcpy(family->buckets, buckets, bucket_count * sizeof *buckets);
 		family->bucket_count = bucket_count;
+		for (size_t i = 0; i < bucket_count; i++) {
+			struct buf label = BUF_INIT;
+
+			if (metrics_format_double(&label, buckets[i]) != 0)
+				goto fail;
+			family->bucket_labels[i] = buf_detach(&label);
+		}
 	}
 	*metrics->families_tail = family;
 	metrics->families_tail = &family->next;
@@ -360,11 +376,9 @@ metrics_render_histogram(const struct metric_family *family,
 
 	for (size_t i = 0; i < family->bucket_count && error == 0; i++) {
 		cumulative += series->bucket_counts[i];
-		error = buf_printf(out, "%s_bucket{%s%sle=\"", family->name, series->labels, sep);
-		if (error == 0)
-			error = metrics_format_double(out, family->buckets[i]);
-		if (error == 0)
-			error = buf_printf(out, "\"} %llu\n", (unsigned long long)cumulative);
+		error = buf_printf(out, "%s_bucket{%s%sle=\"%s\"} %llu\n", family->name,
+		    series->labels, sep, family->bucket_labels[i],
+		    (unsigned long long)cumulative);
 	}
 	if (error == 0)
 		error = buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", family->name,
@@ -432,8 +446,19 @@ metrics_collect_process(struct metrics *metrics, void *arg)
 	FILE *statm;
 	DIR *fds;
 	int open_fds = 0;
+	struct timespec now;
 
 	(void)metrics;
+	/*
+	 * Reading /proc costs more than rendering everything else; a scrape
+	 * storm re-reads it at most every 100 ms.
+	 */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if (process->collected.tv_sec != 0 &&
+	    (now.tv_sec - process->collected.tv_sec) * 1000 +
+	    (now.tv_nsec - process->collected.tv_nsec) / 1000000 < 100)
+		return;
+	process->collected = now;
 	if (getrusage(RUSAGE_SELF, &usage) == 0)
 		metric_set(process->cpu,
 		    (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
