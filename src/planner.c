@@ -736,19 +736,96 @@ planner_tier_layers(struct planner_context *context, enum tier tier)
 	}
 }
 
-/* The first tier layer whose CgroupPrefix matches path, as scx_layered picks. */
-static struct plan_layer *
-planner_first_match(struct plan *plan, const char *path)
-{
-	for (size_t i = 0; i < plan->layer_count; i++) {
-		struct plan_layer *layer = &plan->layers[i];
+/* A CgroupPrefix of the plan and the first layer that has it. */
+struct planner_prefix {
+	const char *text;
+	size_t length;
+	size_t layer;
+};
 
-		for (size_t m = 0; m < layer->match_count; m++)
-			if (layer->matches[m].kind == PLAN_MATCH_CGROUP_PREFIX &&
-			    planner_has_prefix(path, layer->matches[m].text))
-				return layer;
+static int
+planner_compare_prefixes(const void *x, const void *y)
+{
+	const struct planner_prefix *a = x, *b = y;
+	size_t n = a->length < b->length ? a->length : b->length;
+	int c;
+
+	if ((c = memcmp(a->text, b->text, n)) != 0)
+		return c;
+	if (a->length != b->length)
+		return a->length < b->length ? -1 : 1;
+	return (a->layer > b->layer) - (a->layer < b->layer);
+}
+
+static int
+planner_compare_prefixes_text(const void *x, const void *y)
+{
+	const struct planner_prefix *a = x, *b = y;
+	size_t n = a->length < b->length ? a->length : b->length;
+	int c;
+
+	if ((c = memcmp(a->text, b->text, n)) != 0)
+		return c;
+	return (a->length > b->length) - (a->length < b->length);
+}
+
+/*
+ * Every prefix the plan matches on, sorted, each with the first layer that
+ * has it.  All of them end in '/', so the ones matching a path are exactly
+ * the path's '/'-ended heads: a few lookups per pod instead of a scan of
+ * every block.
+ */
+static struct planner_prefix *
+planner_prefix_index(const struct plan *plan, size_t *count)
+{
+	struct planner_prefix *index;
+	size_t total = 0, kept = 0;
+
+	for (size_t i = 0; i < plan->layer_count; i++)
+		total += plan->layers[i].match_count;
+	if ((index = calloc(total + 1, sizeof *index)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < plan->layer_count; i++)
+		for (size_t m = 0; m < plan->layers[i].match_count; m++) {
+			const struct plan_match *match = &plan->layers[i].matches[m];
+
+			if (match->kind != PLAN_MATCH_CGROUP_PREFIX)
+				continue;
+			index[kept].text = match->text;
+			index[kept].length = strlen(match->text);
+			index[kept].layer = i;
+			kept++;
+		}
+	qsort(index, kept, sizeof *index, planner_compare_prefixes);
+	*count = 0;
+	for (size_t i = 0; i < kept; i++)
+		if (*count == 0 || index[*count - 1].length != index[i].length ||
+		    memcmp(index[*count - 1].text, index[i].text,
+		    index[i].length) != 0)
+			index[(*count)++] = index[i];
+	return index;
+}
+
+/* The first layer whose CgroupPrefix matches path, as scx_layered picks. */
+static struct plan_layer *
+planner_first_match(struct plan *plan, const struct planner_prefix *index,
+    size_t count, const char *path)
+{
+	struct planner_prefix key;
+	const struct planner_prefix *hit;
+	size_t best = SIZE_MAX;
+
+	for (const char *slash = strchr(path, '/'); slash != NULL;
+	    slash = strchr(slash + 1, '/')) {
+		key.text = path;
+		key.length = (size_t)(slash - path) + 1;
+		key.layer = 0;
+		hit = bsearch(&key, index, count, sizeof *index,
+		    planner_compare_prefixes_text);
+		if (hit != NULL && hit->layer < best)
+			best = hit->layer;
 	}
-	return NULL;
+	return best == SIZE_MAX ? NULL : &plan->layers[best];
 }
 
 /*
@@ -761,9 +838,15 @@ static void
 planner_assign_members(struct planner_context *context)
 {
 	struct plan *plan = context->plan;
+	struct planner_prefix *index;
 	struct plan_layer *layer;
+	size_t count = 0;
 	char label[512];
 
+	if ((index = planner_prefix_index(plan, &count)) == NULL) {
+		context->error = -ENOMEM;
+		return;
+	}
 	for (size_t i = 0; i < context->entry_count; i++) {
 		const struct planner_entry *entry = &context->entries[i];
 		const struct planner_tier *group = &context->tiers[entry->tier];
@@ -775,7 +858,7 @@ planner_assign_members(struct planner_context *context)
 			    &plan->layers[group->first_layer], entry);
 			continue;
 		}
-		layer = planner_first_match(plan, entry->cgroup);
+		layer = planner_first_match(plan, index, count, entry->cgroup);
 		if (group->blocks[entry->block].overflow)
 			planner_note(context, PLAN_NOTE_WARNING, entry->pod->uid,
 			    "pod %s (tier %s) is left out of the layer matches: "
@@ -799,6 +882,7 @@ planner_assign_members(struct planner_context *context)
 		if (layer != NULL)
 			planner_add_member(context, layer, entry);
 	}
+	free(index);
 }
 
 static unsigned

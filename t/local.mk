@@ -67,4 +67,16 @@ t_test_planner_property_SOURCES = t/test-planner-property.c \
 	t/planner-scenario.h t/tap.h
 EXTRA_DIST += t/golden t/fixtures
 
+# Node engine benchmarks, built and run by `make perf-plan` only (or
+# standalone, -O2 without sanitizers: t/perf/plan.sh).  Other areas'
+# benchmarks can join EXTRA_PROGRAMS with +=.
+engine_perf_programs = t/perf/plan
+EXTRA_PROGRAMS = $(engine_perf_programs)
+t_perf_plan_SOURCES = t/perf/plan.c t/planner-scenario.h
+CLEANFILES += $(engine_perf_programs)
+EXTRA_DIST += t/perf/plan.sh
+perf-plan: t/perf/plan$(EXEEXT)
+	$(SHELL) $(srcdir)/t/perf/plan.sh ./t/perf/plan$(EXEEXT)
+.PHONY: perf-plan
+
 include t/fuzz/local.mk

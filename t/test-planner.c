@@ -602,6 +602,217 @@ test_comparisons(void)
 	scenario_free(s);
 }
 
+/* The strict checker: the reference configs pass, each mistake is named. */
+static void
+test_schema(void)
+{
+	/* scx_layered's own EXAMPLE_CONFIG and examples/prefix_suffix.json. */
+	static const char example[] =
+	    "[{\"name\": \"batch\", \"comment\": \"tasks under system.slice or "
+	    "tasks with nice value > 0\", \"matches\": [[{\"CgroupPrefix\": "
+	    "\"system.slice/\"}], [{\"NiceAbove\": 0}]], \"kind\": {\"Confined\": "
+	    "{\"util_range\": [0.8, 0.9], \"cpus_range\": [0, 16], \"min_exec_us\": "
+	    "1000, \"slice_us\": 20000, \"weight\": 100, \"xllc_mig_min_us\": "
+	    "1000.0, \"perf\": 1024}}},"
+	    "{\"name\": \"immediate\", \"comment\": \"tasks under workload.slice "
+	    "with nice value < 0\", \"matches\": [[{\"CgroupPrefix\": "
+	    "\"workload.slice/\"}, {\"NiceBelow\": 0}]], \"kind\": {\"Open\": "
+	    "{\"min_exec_us\": 100, \"yield_ignore\": 0.25, \"slice_us\": 20000, "
+	    "\"preempt\": true, \"exclusive\": true, \"prev_over_idle_core\": true, "
+	    "\"weight\": 100, \"perf\": 1024}}},"
+	    "{\"name\": \"stress-ng\", \"comment\": \"stress-ng test layer\", "
+	    "\"matches\": [[{\"CommPrefix\": \"stress-ng\"}], [{\"PcommPrefix\": "
+	    "\"stress-ng\"}]], \"kind\": {\"Confined\": {\"util_range\": [0.2, 0.8], "
+	    "\"min_exec_us\": 800, \"preempt\": true, \"slice_us\": 800, \"weight\": "
+	    "100, \"growth_algo\": \"Topo\", \"perf\": 1024}}},"
+	    "{\"name\": \"normal\", \"comment\": \"the rest\", \"matches\": [[]], "
+	    "\"kind\": {\"Grouped\": {\"util_range\": [0.5, 0.6], "
+	    "\"util_includes_open_cputime\": true, \"min_exec_us\": 200, "
+	    "\"slice_us\": 20000, \"weight\": 100, \"xllc_mig_min_us\": 100.0, "
+	    "\"growth_algo\": \"Linear\", \"perf\": 1024}}}]";
+	static const char prefix_suffix[] =
+	    "[{\"name\": \"match one container\", \"matches\": [[{ \"CgroupPrefix\": "
+	    "\"system.slice/docker\" }, { \"CgroupSuffix\": \"f.scope/\" }]], "
+	    "\"kind\": {\"Grouped\": {\"cpus_range_frac\": [0.25, 0.5], "
+	    "\"util_range\": [0.4, 0.85], \"growth_algo\": \"RandomTopo\", "
+	    "\"disallow_preempt_after_us\": 0, \"protected\": true}}},"
+	    "{\"name\": \"fourth\", \"matches\": [[]], \"kind\": {\"Open\": "
+	    "{\"growth_algo\": \"RandomTopo\"}}}]";
+	static const struct {
+		const char *json;
+		const char *cause;
+	} bad[] = {
+		{ "[{\"name\": \"a\", \"matches\": [[{\"CommPrefix\": \"x\"}]], "
+		  "\"kind\": {\"Grouped\": {\"util_range\": [0.1, 0.2], \"slice\": "
+		  "1000}}}, {\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"a\"): kind.Grouped: unknown key \"slice\"" },
+		{ "[{\"name\": \"o\", \"matchs\": [[]], \"kind\": {\"Open\": {}}}]",
+		  "layer 0: unknown key \"matchs\"" },
+		{ "[{\"name\": \"o\", \"matches\": [[{\"NiceAbove\": 0}]], "
+		  "\"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"o\"): the last layer must match everything: matches "
+		  "must be [[]]" },
+		{ "[{\"name\": \"a\", \"matches\": [], \"kind\": {\"Open\": {}}}, "
+		  "{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"a\"): a layer before the last needs matches "
+		  "(scx_layered: \"has NULL matches\")" },
+		{ "[{\"name\": \"a\", \"matches\": [[]], \"kind\": {\"Open\": {}}}, "
+		  "{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"a\"): matches[0] is empty: it would match every "
+		  "task, hiding the layers after it" },
+		{ "[{\"name\": \"a\", \"matches\": [[{\"CommPrefix\": "
+		  "\"sixteen-bytes-xx\"}]], \"kind\": {\"Open\": {}}}, {\"name\": "
+		  "\"o\", \"matches\": [[]], \"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"a\"): matches[0][0].CommPrefix is longer than 15 "
+		  "bytes (a task's comm)" },
+		{ "[{\"name\": \"a\", \"matches\": [[{\"HintEquals\": 3}, "
+		  "{\"NiceAbove\": 0}]], \"kind\": {\"Open\": {}}}, {\"name\": \"o\", "
+		  "\"matches\": [[]], \"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"a\"): matches[0]: HintEquals must be alone in its "
+		  "block (bar SystemCpuUtilBelow or DsqInsertBelow)" },
+		{ "[{\"name\": \"a\", \"matches\": [[{\"HintEquals\": 1025}]], "
+		  "\"kind\": {\"Open\": {}}}, {\"name\": \"o\", \"matches\": [[]], "
+		  "\"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"a\"): matches[0][0].HintEquals must be an integer in "
+		  "[0, 1024]" },
+		{ "[{\"name\": \"a\", \"matches\": [[{\"HintEquals\": 2}]], "
+		  "\"kind\": {\"Open\": {}}}, {\"name\": \"b\", \"matches\": "
+		  "[[{\"HintEquals\": 2}]], \"kind\": {\"Open\": {}}}, {\"name\": "
+		  "\"o\", \"matches\": [[]], \"kind\": {\"Open\": {}}}]",
+		  "layer 1 (\"b\"): matches[0]: hint 2 already maps to layer 0" },
+		{ "[{\"name\": \"a\", \"matches\": [[{\"CommPrefix\": \"x\"}]], "
+		  "\"kind\": {\"Confined\": {\"util_range\": [0.9, 0.8]}}}, "
+		  "{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"a\"): kind.Confined.util_range must be 0 <= low < high" },
+		{ "[{\"name\": \"a\", \"matches\": [[{\"CommPrefix\": \"x\"}]], "
+		  "\"kind\": {\"Confined\": {\"util_range\": [0.1, 0.8], "
+		  "\"cpus_range\": [4, 2]}}}, {\"name\": \"o\", \"matches\": [[]], "
+		  "\"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"a\"): kind.Confined.cpus_range must be min <= max and "
+		  "max > 0" },
+		{ "[{\"name\": \"a\", \"matches\": [[{\"CommPrefix\": \"x\"}]], "
+		  "\"kind\": {\"Grouped\": {\"util_range\": [0.1, 0.8], "
+		  "\"cpus_range\": [1, 2], \"cpus_range_frac\": [0.1, 0.2]}}}, "
+		  "{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"a\"): kind.Grouped: cpus_range and cpus_range_frac "
+		  "are exclusive" },
+		{ "[{\"name\": \"a\", \"matches\": [[{\"CommPrefix\": \"x\"}]], "
+		  "\"kind\": {\"Confined\": {\"cpus_range\": [1, 2]}}}, {\"name\": "
+		  "\"o\", \"matches\": [[]], \"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"a\"): kind.Confined: missing field util_range" },
+		{ "[{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": "
+		  "{\"util_range\": [0.1, 0.2]}}}]",
+		  "layer 0 (\"o\"): kind.Open: unknown key \"util_range\"" },
+		{ "[{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": "
+		  "{\"weight\": 10001}}}]",
+		  "layer 0 (\"o\"): kind.Open.weight must be at most 10000" },
+		{ "[{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": "
+		  "{\"preempt\": \"yes\"}}}]",
+		  "layer 0 (\"o\"): kind.Open.preempt must be a boolean" },
+		{ "[{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": "
+		  "{\"slice_us\": -5}}}]",
+		  "layer 0 (\"o\"): kind.Open.slice_us must be a non-negative integer" },
+		{ "[{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": "
+		  "{\"slice_us\": 1.5}}}]",
+		  "layer 0 (\"o\"): kind.Open.slice_us must be a non-negative integer" },
+		{ "[{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": "
+		  "{\"growth_algo\": \"Fastest\"}}}]",
+		  "layer 0 (\"o\"): kind.Open.growth_algo is not a known growth "
+		  "algorithm" },
+		{ "[{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Confned\": {}}}]",
+		  "layer 0 (\"o\"): kind: unknown variant \"Confned\"" },
+		{ "[{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": "
+		  "{\"weight\": 1, \"weight\": 2}}}]",
+		  "layer 0 (\"o\"): kind.Open: duplicate key \"weight\"" },
+		{ "[{\"name\": \"a\", \"matches\": [[{\"CommPrefix\": \"x\"}]], "
+		  "\"kind\": {\"Open\": {}}}, {\"name\": \"a\", \"matches\": [[]], "
+		  "\"kind\": {\"Open\": {}}}]",
+		  "layer 1 (\"a\"): name is already used by an earlier layer" },
+		{ "[{\"name\": \"o\", \"matches\": [[]], \"template\": "
+		  "{\"CgroupSuffix\": \"x/\"}, \"kind\": {\"Open\": {}}}]",
+		  "layer 0: template is not accepted: Temper generates explicit "
+		  "layers" },
+		{ "[{\"name\": \"a\", \"matches\": [[{\"CgroupPrefx\": \"x/\"}]], "
+		  "\"kind\": {\"Open\": {}}}, {\"name\": \"o\", \"matches\": [[]], "
+		  "\"kind\": {\"Open\": {}}}]",
+		  "layer 0 (\"a\"): matches[0][0]: unknown match variant "
+		  "\"CgroupPrefx\"" },
+		{ "{\"layers\": []}", "the config must be a JSON array of layers" },
+		{ "[]", "0 layers; scx_layered takes 1 to 16" },
+		{ "[{\"name\": \"o\", \"matches\": [[]], \"kind\": {\"Open\": {}}}] x",
+		  "trailing bytes after the JSON value" },
+	};
+	struct buf big = BUF_INIT;
+	char *cause = NULL;
+
+	is_int(layered_schema_check(example, strlen(example), &cause), 0,
+	    "schema: scx_layered's EXAMPLE_CONFIG passes");
+	if (cause != NULL)
+		diag("  %s", cause);
+	free(cause);
+	cause = NULL;
+	is_int(layered_schema_check(prefix_suffix, strlen(prefix_suffix),
+	    &cause), 0, "schema: examples/prefix_suffix.json passes");
+	if (cause != NULL)
+		diag("  %s", cause);
+	free(cause);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cause = NULL;
+		is_int(layered_schema_check(bad[i].json, strlen(bad[i].json),
+		    &cause), -EINVAL, "schema refuses bad config %zu", i);
+		is_str(cause, bad[i].cause, "  with its cause");
+		free(cause);
+	}
+
+	/* The numeric limits, built rather than spelled out. */
+	buf_puts(&big, "[");
+	for (int i = 0; i < 17; i++)
+		buf_printf(&big, "%s{\"name\": \"l%d\", \"matches\": [%s], "
+		    "\"kind\": {\"Open\": {}}}", i ? ", " : "", i,
+		    i == 16 ? "[]" : "[{\"NiceAbove\": 0}]");
+	buf_puts(&big, "]");
+	cause = NULL;
+	layered_schema_check(big.data, big.len, &cause);
+	is_str(cause, "17 layers; scx_layered takes 1 to 16", "schema: 17 layers");
+	free(cause);
+
+	buf_reset(&big);
+	buf_puts(&big, "[{\"name\": \"a\", \"matches\": [");
+	for (int i = 0; i < 33; i++)
+		buf_printf(&big, "%s[{\"PIDEquals\": %d}]", i ? ", " : "", i);
+	buf_puts(&big, "], \"kind\": {\"Open\": {}}}, {\"name\": \"o\", "
+	    "\"matches\": [[]], \"kind\": {\"Open\": {}}}]");
+	cause = NULL;
+	layered_schema_check(big.data, big.len, &cause);
+	is_str(cause, "layer 0 (\"a\"): 33 OR blocks, more than scx_layered's 32",
+	    "schema: 33 OR blocks");
+	free(cause);
+
+	buf_reset(&big);
+	buf_puts(&big, "[{\"name\": \"a\", \"matches\": [[");
+	for (int i = 0; i < 27; i++)
+		buf_printf(&big, "%s{\"PIDEquals\": %d}", i ? ", " : "", i);
+	buf_puts(&big, "]], \"kind\": {\"Open\": {}}}, {\"name\": \"o\", "
+	    "\"matches\": [[]], \"kind\": {\"Open\": {}}}]");
+	cause = NULL;
+	layered_schema_check(big.data, big.len, &cause);
+	is_str(cause, "layer 0 (\"a\"): matches[0] has 27 conditions, more than "
+	    "scx_layered's 26", "schema: 27 AND conditions");
+	free(cause);
+
+	buf_reset(&big);
+	buf_puts(&big, "[{\"name\": \"");
+	for (int i = 0; i < 128; i++)
+		buf_puts(&big, "n");
+	buf_puts(&big, "\", \"matches\": [[]], \"kind\": {\"Open\": {}}}]");
+	cause = NULL;
+	layered_schema_check(big.data, big.len, &cause);
+	ok(cause != NULL && strstr(cause, "name must be 1 to 127 bytes") != NULL,
+	    "schema: a 128-byte name");
+	free(cause);
+	buf_free(&big);
+}
+
 static void
 test_bad_input(void)
 {
@@ -647,5 +858,6 @@ main(void)
 	scenario_budget_overflow();
 	test_comparisons();
 	test_bad_input();
+	test_schema();
 	return done_testing();
 }
