@@ -50,6 +50,7 @@ struct planner_block {
 	const char *prefix;	/* borrowed from an entry, or owned_prefix */
 	char *owned_prefix;
 	size_t layer;		/* which of the tier's layers holds it */
+	size_t original;	/* its index before sorting */
 	bool overflow;		/* beyond the layer budget */
 };
 
@@ -474,6 +475,8 @@ planner_tier_blocks(struct planner_context *context, enum tier tier)
 		    planner_compare_parents);
 		for (size_t j = 0; j < parent_count && blocks >
 		    PLANNER_MAX_OR_BLOCKS; j++) {
+			const char *previous = NULL;
+			size_t distinct = 0;
 			char *prefix;
 
 			if (parents[j].count < 2)
@@ -487,10 +490,6 @@ planner_tier_blocks(struct planner_context *context, enum tier tier)
 				free(prefix);
 				continue;
 			}
-			/* Folding n distinct cgroups into one saves n - 1 blocks. */
-			size_t distinct = 0;
-			const char *previous = NULL;
-
 			for (size_t i = 0; i < group->member_count; i++) {
 				const char *path =
 				    context->entries[group->members[i]].cgroup;
@@ -500,13 +499,26 @@ planner_tier_blocks(struct planner_context *context, enum tier tier)
 				if (previous == NULL || strcmp(previous, path) != 0)
 					distinct++;
 				previous = path;
+			}
+			/* Everything under it already folded deeper: no gain. */
+			if (distinct == 0) {
+				free(prefix);
+				continue;
+			}
+			for (size_t i = 0; i < group->member_count; i++) {
+				struct planner_entry *entry =
+				    &context->entries[group->members[i]];
+
+				if (folded[i] ||
+				    !planner_has_prefix(entry->cgroup, prefix))
+					continue;
 				folded[i] = true;
-				context->entries[group->members[i]].block =
-				    group->block_count;
+				entry->block = group->block_count;
 			}
 			group->blocks[group->block_count].prefix = prefix;
 			group->blocks[group->block_count].owned_prefix = prefix;
 			group->block_count++;
+			/* Folding n distinct cgroups into one saves n - 1 blocks. */
 			blocks -= distinct - 1;
 		}
 	}
@@ -565,35 +577,32 @@ static void
 planner_assign_blocks(struct planner_context *context, enum tier tier)
 {
 	struct planner_tier *group = &context->tiers[tier];
-	size_t usable, per_layer, remainder, at = 0;
+	struct planner_block *sorted = group->blocks;
+	size_t usable, per_layer, remainder, at = 0, *new_index;
 
 	if (group->block_count == 0)
 		return;
+	if ((new_index = calloc(group->block_count, sizeof *new_index)) == NULL) {
+		context->error = -ENOMEM;
+		return;
+	}
 	/*
 	 * Sorting by prefix before cutting keeps cgroups of one parent in
 	 * one layer, so a pod does not move between layers because another
 	 * arrived elsewhere.
 	 */
-	size_t *old_to_new = calloc(group->block_count, sizeof *old_to_new);
-	struct planner_block *sorted;
-
-	if (old_to_new == NULL) {
-		context->error = -ENOMEM;
-		return;
-	}
 	for (size_t i = 0; i < group->block_count; i++)
-		group->blocks[i].layer = i;	/* remember the old index */
-	qsort(group->blocks, group->block_count, sizeof *group->blocks,
+		sorted[i].original = i;
+	qsort(sorted, group->block_count, sizeof *sorted,
 	    planner_compare_blocks);
 	for (size_t i = 0; i < group->block_count; i++)
-		old_to_new[group->blocks[i].layer] = i;
+		new_index[sorted[i].original] = i;
 	for (size_t i = 0; i < group->member_count; i++) {
 		struct planner_entry *entry = &context->entries[group->members[i]];
 
-		entry->block = old_to_new[entry->block];
+		entry->block = new_index[entry->block];
 	}
-	free(old_to_new);
-	sorted = group->blocks;
+	free(new_index);
 
 	usable = group->block_count;
 	if (usable > group->layer_count * PLANNER_MAX_OR_BLOCKS)
@@ -978,10 +987,11 @@ planner_size_critical(struct planner_context *context, unsigned *taken)
 		}
 		*taken = need;
 		planner_note(context, PLAN_NOTE_INFO, NULL,
-		    "critical: %zu pods requesting %" PRId64 "m confined to %u "
-		    "CPUs (%u whole cores of %u threads); %u CPUs fenceable",
-		    members, requested, need, need / threads, threads,
-		    plan->fenceable_cpus);
+		    "critical: %zu pod%s requesting %" PRId64 "m confined to "
+		    "%u CPUs (%u whole core%s of %u thread%s); %u CPUs "
+		    "fenceable", members, members == 1 ? "" : "s", requested,
+		    need, need / threads, need / threads == 1 ? "" : "s",
+		    threads, threads == 1 ? "" : "s", plan->fenceable_cpus);
 		return;
 	}
 
@@ -1188,9 +1198,10 @@ planner_plan(const struct planner_pod *pods, size_t pod_count,
 		group->request_millis += entry->request_millis;
 		if (entry->cgroup == NULL) {
 			planner_note(&context, PLAN_NOTE_WARNING, entry->pod->uid,
-			    "pod %s (tier %s) has no known cgroup: scx_layered "
-			    "cannot %s it, so it runs in the catch-all layer "
-			    "until its cgroup is found",
+			    "pod %s (tier %s) has no usable cgroup: scx_layered "
+			    "cannot %s it; until its cgroup is found it runs "
+			    "where another layer's prefix covers it, the "
+			    "catch-all at worst",
 			    planner_pod_label(entry->pod, label, sizeof label),
 			    tier_name(entry->tier),
 			    plan->membership == ENGINE_MEMBERSHIP_HINT ?
@@ -1212,9 +1223,10 @@ planner_plan(const struct planner_pod *pods, size_t pod_count,
 		if (group->member_count == 0) {
 			if (group->pod_count > 0)
 				planner_note(&context, PLAN_NOTE_WARNING, NULL,
-				    "tier %s has %zu pods but none with a known "
+				    "tier %s has %zu pod%s but none with a usable "
 				    "cgroup: no layer planned for it",
-				    tier_name(t), group->pod_count);
+				    tier_name(t), group->pod_count,
+				    group->pod_count == 1 ? "" : "s");
 			continue;
 		}
 		if (plan->membership == ENGINE_MEMBERSHIP_HINT)

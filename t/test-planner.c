@@ -411,7 +411,7 @@ scenario_without_cgroup(void)
 	if (plan != NULL) {
 		is_str(planner_layer_of(plan, s->pods[nocgroup].uid), NULL,
 		    "pod-without-cgroup: the pod is in no layer");
-		ok(has_note(plan, PLAN_NOTE_WARNING, "has no known cgroup"),
+		ok(has_note(plan, PLAN_NOTE_WARNING, "has no usable cgroup"),
 		    "  but in a warning");
 		ok(has_note(plan, PLAN_NOTE_WARNING, "cgroup root"),
 		    "the root cgroup is refused with a reason");
@@ -423,8 +423,8 @@ scenario_without_cgroup(void)
 		    "a duplicate is noted");
 		is_str(planner_layer_of(plan, s->pods[twin].uid), "normal",
 		    "  and planned once");
-		ok(has_note(plan, PLAN_NOTE_WARNING, "tier background has 1 pods "
-		    "but none with a known cgroup"),
+		ok(has_note(plan, PLAN_NOTE_WARNING, "tier background has 1 pod "
+		    "but none with a usable cgroup"),
 		    "a tier with no matchable pod gets no layer, and a note");
 	}
 	planner_free(plan);
