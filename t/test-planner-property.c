@@ -17,6 +17,9 @@
  *   - be deterministic: planning again, or the input reversed, gives the
  *     same plan and the same bytes;
  *   - pass the strict schema checker (src/layered-schema.c).
+ *
+ * TEMPER_PROPERTY_DUMP=DIR also writes each plan's JSON to DIR/N.json, to
+ * feed the real scx_layered parser where one is built.
  */
 #include "config.h"
 
@@ -335,6 +338,7 @@ main(void)
 {
 	const char *seed_text = getenv("TEMPER_PROPERTY_SEED");
 	const char *iterations_text = getenv("TEMPER_PROPERTY_ITERATIONS");
+	const char *dump = getenv("TEMPER_PROPERTY_DUMP");
 	uint64_t seed = seed_text ? strtoull(seed_text, NULL, 10) :
 	    (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	size_t iterations = iterations_text ? strtoul(iterations_text, NULL, 10) :
@@ -378,6 +382,16 @@ main(void)
 			fail(&failures, PROPERTY_SCHEMA, case_seed, iteration,
 			    cause ? cause : "no JSON");
 		free(cause);
+		if (dump != NULL && json != NULL) {
+			char path[512];
+			FILE *file;
+
+			snprintf(path, sizeof path, "%s/%zu.json", dump, iteration);
+			if ((file = fopen(path, "w")) != NULL) {
+				fputs(json, file);
+				fclose(file);
+			}
+		}
 
 		again = scenario_plan(s, NULL);
 		json_again = again ? layered_gen_string(again) : NULL;
