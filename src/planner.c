@@ -996,13 +996,15 @@ planner_size_critical(struct planner_context *context, unsigned *taken)
 	}
 
 	planner_note(context, PLAN_NOTE_WARNING, NULL,
-	    "critical tier demoted to Grouped: its %zu pods request %" PRId64
-	    "m, which takes %u CPUs in whole cores of %u threads, but only %u "
+	    "critical tier demoted to Grouped: its %zu pod%s request%s %" PRId64
+	    "m, which takes %u CPUs in whole cores of %u thread%s, but only %u "
 	    "of the node's %u CPUs can be fenced while keeping %u for the "
 	    "other tiers and %u for the system layer; critical pods keep "
 	    "priority (protected, preempting) but get no exclusive CPUs",
-	    members, requested, need, threads, plan->fenceable_cpus,
-	    plan->cpu_count, plan->reserve_cpus, plan->system_cpus);
+	    members, members == 1 ? "" : "s", members == 1 ? "s" : "",
+	    requested, need, threads, threads == 1 ? "" : "s",
+	    plan->fenceable_cpus, plan->cpu_count, plan->reserve_cpus,
+	    plan->system_cpus);
 	left = plan->fenceable_cpus;
 	for (size_t i = 0; i < group->layer_count; i++) {
 		struct plan_layer *layer = &plan->layers[group->first_layer + i];
