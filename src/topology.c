@@ -26,6 +26,8 @@ struct topology_raw {
 	unsigned id;
 	unsigned package;
 	unsigned core_key;	/* lowest online sibling */
+	long core_id;		/* topology/core_id, -1 when unknown */
+	bool has_siblings;	/* thread_siblings_list was readable */
 	unsigned llc_key;	/* lowest online CPU sharing the LLC, or package + MAX */
 	unsigned node;
 };
@@ -323,6 +325,26 @@ topology_read_llc(const char *root, unsigned id, const bool *online,
 	return best;
 }
 
+/*
+ * Without thread_siblings_list (old kernels, some containers), CPUs with the
+ * same package and core_id are one core's threads.  raw is in id order, so
+ * the first CPU of a pair is its lowest.
+ */
+static void
+topology_cores_from_ids(struct topology_raw *raw, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (raw[i].has_siblings || raw[i].core_id < 0)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (!raw[j].has_siblings && raw[j].core_id == raw[i].core_id &&
+			    raw[j].package == raw[i].package) {
+				raw[i].core_key = raw[j].core_key;
+				break;
+			}
+	}
+}
+
 struct topology *
 topology_read(const char *sysfs_root, char **cause)
 {
@@ -368,12 +390,18 @@ topology_read(const char *sysfs_root, char **cause)
 		    "%s/devices/system/cpu/cpu%u/topology/thread_siblings_list",
 		    sysfs_root, id);
 		key = topology_lowest_online(path, online, scratch, text);
+		cpu->has_siblings = key >= 0;
 		cpu->core_key = key >= 0 ? (unsigned)key : id;
+		snprintf(path, sizeof path,
+		    "%s/devices/system/cpu/cpu%u/topology/core_id", sysfs_root, id);
+		if (topology_read_long(path, &cpu->core_id) != 0)
+			cpu->core_id = -1;
 		key = topology_read_llc(sysfs_root, id, online, scratch, text);
 		cpu->llc_key = key >= 0 ? (unsigned)key :
 		    TOPOLOGY_MAX_CPUS + cpu->package;
 		count++;
 	}
+	topology_cores_from_ids(raw, count);
 	if (count == 0) {
 		error = -ENOENT;
 		topology_set_cause(cause, "%s/devices/system/cpu/online lists no CPU",

@@ -154,7 +154,7 @@ static void
 test_degraded(void)
 {
 	struct topology *topology;
-	char root[256], *cause = NULL, *text;
+	char root[256], command[800], *cause = NULL, *text;
 
 	/* A container's /sys may hide everything but the online mask. */
 	snprintf(root, sizeof root, "%s/bare", tmpdir);
@@ -183,6 +183,24 @@ test_degraded(void)
 		free(text);
 	}
 	topology_free(topology);
+
+	/* No sibling lists: cores come from package and core_id. */
+	snprintf(root, sizeof root, "%s/192cpu-smt", tmpdir);
+	snprintf(command, sizeof command, "cp -r '%s' '%s/ids' && find "
+	    "'%s/ids' -name thread_siblings_list -delete", root, tmpdir, tmpdir);
+	snprintf(root, sizeof root, "%s/ids", tmpdir);
+	if (system(command) == 0 && (topology = topology_read(root, NULL)) != NULL) {
+		is_int(topology->core_count, 96, "no sibling lists: 96 cores "
+		    "from package and core_id");
+		is_int(topology->threads_per_core, 2, "  of 2 threads");
+		ok(topology_siblings(topology, 0, 96) &&
+		    topology_siblings(topology, 48, 144) &&
+		    !topology_siblings(topology, 0, 48),
+		    "  pairs (c, c + 96), not across packages");
+		topology_free(topology);
+	} else {
+		ok(0, "no sibling lists: read");
+	}
 
 	snprintf(root, sizeof root, "%s/missing", tmpdir);
 	topology = topology_read(root, &cause);
