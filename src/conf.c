@@ -53,6 +53,7 @@ conf_init(struct conf *conf)
 	conf->scheduler_bin = strdup("scx_layered");
 	conf->enforcement = CONF_ENFORCEMENT_AUTO;
 	http_server_limits_default(&conf->http);
+	engine_config_defaults(&conf->engine);
 }
 
 void
@@ -352,6 +353,13 @@ conf_parse_section(struct conf_parser *parser, struct conf *conf,
 	return 0;
 }
 
+/* Sections another module reads from the same document. */
+static bool
+conf_engine_section(const char *name)
+{
+	return strcmp(name, "priority_mapping") == 0 || strcmp(name, "planner") == 0;
+}
+
 static bool
 conf_known_section(const char *name)
 {
@@ -388,11 +396,19 @@ conf_parse(struct conf *conf, const char *text, size_t len, const char *path,
 		if (pair->value->type != TOML_TABLE)
 			error = conf_error(&parser, pair->value,
 			    "key '%s' outside any section", pair->key);
+		else if (conf_engine_section(pair->key))
+			continue;
 		else if (!conf_known_section(pair->key))
 			error = conf_error(&parser, pair->value, "unknown section [%s]",
 			    pair->key);
 		else
 			error = conf_parse_section(&parser, &parsed, pair->key, pair->value);
+	}
+	if (error == 0 && (error = engine_config_from_toml(root, &parsed.engine, &why)) != 0) {
+		if (cause != NULL && asprintf(cause, "%s: %s", path, why ? why : "bad engine section") < 0)
+			*cause = NULL;
+		free(why);
+		why = NULL;
 	}
 	if (error == 0 && (parsed.tls_cert == NULL) != (parsed.tls_key == NULL))
 		error = conf_error(&parser, toml_get(root, "tls"),

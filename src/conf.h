@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "engine-config.h"
 #include "http-server.h"
 
 #define CONF_DEFAULT_PATH TEMPER_SYSCONFDIR "/temper/temper.conf"
@@ -58,6 +59,9 @@ struct conf {
 	/* [enforcement] */
 	enum conf_enforcement enforcement;
 	char *scheduler_bin;
+
+	/* [priority_mapping] and [planner], read by engine-config.c */
+	struct engine_config engine;
 };
 
 void conf_init(struct conf *conf);
@@ -65,8 +69,8 @@ void conf_free(struct conf *conf);
 
 /*
  * Parse TOML text over the defaults.  On error returns a negative errno,
- * leaves *conf as conf_init made it, and sets *cause to
- * "PATH: line L, column C: reason".
+ * leaves *conf untouched, and sets *cause to "PATH: line L, column C:
+ * reason".
  */
 int conf_parse(struct conf *conf, const char *text, size_t len,
     const char *path, char **cause);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agent.h"
 #include "daemon.h"
 #include "http-server.h"
 #include "log.h"
@@ -53,6 +54,12 @@ daemon_init(struct daemon *daemon, struct conf *conf, const char *conf_path,
 	if ((error = http_server_listen(daemon->http, daemon->conf.listen,
 	    daemon->conf.tls_cert, daemon->conf.tls_key, cause)) != 0)
 		return error;
+	if (daemon->conf.roles & CONF_ROLE_AGENT) {
+		if ((daemon->agent = agent_new(daemon, cause)) == NULL)
+			return errno ? -errno : -EINVAL;
+		if ((error = agent_start(daemon->agent)) != 0)
+			return error;
+	}
 	log_info("temperd %s started: roles %s, listen %s%s, config %s",
 	    PACKAGE_VERSION, daemon->roles, daemon->conf.listen,
 	    daemon->conf.tls_cert ? " (TLS)" : "",
@@ -76,10 +83,20 @@ daemon_watch_signals(struct daemon *daemon, uv_signal_cb on_signal)
 static void
 daemon_http_closed(void *arg)
 {
+	log_debug("http server closed");
+	(void)arg;
+}
+
+/* The roles close first, then the server they answered through. */
+static void
+daemon_role_stopped(void *arg)
+{
 	struct daemon *daemon = arg;
 
-	log_debug("http server closed");
-	(void)daemon;
+	if (--daemon->stopping_parts > 0)
+		return;
+	if (daemon->http != NULL)
+		http_server_close(daemon->http, daemon_http_closed, daemon);
 }
 
 void
@@ -94,8 +111,12 @@ daemon_stop(struct daemon *daemon)
 		uv_close((uv_handle_t *)&daemon->sighup, NULL);
 		daemon->signals_started = false;
 	}
-	if (daemon->http != NULL)
-		http_server_close(daemon->http, daemon_http_closed, daemon);
+	daemon->stopping_parts = 1;
+	if (daemon->agent != NULL) {
+		daemon->stopping_parts++;
+		agent_stop(daemon->agent, daemon_role_stopped, daemon);
+	}
+	daemon_role_stopped(daemon);
 }
 
 void
@@ -173,6 +194,8 @@ daemon_run(struct daemon *daemon)
 void
 daemon_free(struct daemon *daemon)
 {
+	agent_free(daemon->agent);
+	daemon->agent = NULL;
 	http_server_free(daemon->http);
 	daemon->http = NULL;
 	metrics_free(daemon->metrics);

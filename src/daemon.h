@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "readiness.h"
 
+struct agent;
 struct http_server;
 struct metrics;
 
@@ -33,6 +34,8 @@ struct daemon {
 	struct http_server *http;
 	struct common_routes routes;
 	char roles[128];
+	struct agent *agent;		/* --role=agent */
+	unsigned stopping_parts;	/* roles and the server still closing */
 
 	uv_signal_t sigterm;
 	uv_signal_t sigint;

@@ -1,0 +1,655 @@
+/* agent.c - the agent role: this node's pods, planned and published. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "buf.h"
+#include "daemon.h"
+#include "engine.h"
+#include "kube-node.h"
+#include "kube-patch.h"
+#include "kube-pod.h"
+#include "log.h"
+#include "metrics.h"
+#include "planner.h"
+#include "pod.h"
+#include "readiness.h"
+#include "topology.h"
+
+#define AGENT_HOUSEKEEPING_MS 1000
+#define AGENT_PUBLISH_MS 2000
+#define AGENT_CONFIG_RETRY_MIN_MS 1000
+#define AGENT_CONFIG_RETRY_MAX_MS 60000
+
+static void agent_publish(struct agent *agent);
+static void agent_handle_closed(uv_handle_t *handle);
+
+static uint64_t
+agent_now_ms(struct agent *agent)
+{
+	return uv_now(agent->loop);
+}
+
+const char *
+agent_enforcement_state(const struct agent *agent)
+{
+	if (agent->engine != NULL && engine_safe_mode(agent->engine, NULL))
+		return "safe-mode";
+	/* The scheduler supervisor is not part of this build: plans are
+	 * computed and published, nothing is enforced. */
+	return "plan-only";
+}
+
+/* --- pods into the engine ------------------------------------------------ */
+
+struct agent_collect {
+	struct agent *agent;
+	int error;
+};
+
+static void
+agent_collect_one(void *object, const struct kube_meta *meta, void *arg)
+{
+	struct agent_collect *collect = arg;
+	struct agent *agent = collect->agent;
+	const struct pod *pod = object;
+	struct planner_pod *pods;
+
+	(void)meta;
+	/* Finished pods hold no CPU. */
+	if (pod->phase == POD_PHASE_SUCCEEDED || pod->phase == POD_PHASE_FAILED)
+		return;
+	if (agent->planner_count == agent->planner_capacity) {
+		size_t capacity = agent->planner_capacity ? agent->planner_capacity * 2 : 64;
+
+		pods = realloc(agent->planner_pods, capacity * sizeof *pods);
+		if (pods == NULL) {
+			collect->error = -ENOMEM;
+			return;
+		}
+		agent->planner_pods = pods;
+		agent->planner_capacity = capacity;
+	}
+	agent->planner_pods[agent->planner_count++] = (struct planner_pod){
+		.pod = pod,
+		/* Filled in once cgroup discovery runs on the agent. */
+		.cgroup = NULL,
+	};
+}
+
+static size_t
+agent_collect(void *arg, struct planner_pod **pods)
+{
+	struct agent *agent = arg;
+	struct agent_collect collect = { agent, 0 };
+
+	agent->planner_count = 0;
+	if (agent->reflectors_open)
+		kube_store_foreach(&agent->pods.store, agent_collect_one, &collect);
+	if (collect.error != 0)
+		log_warn("agent: out of memory listing pods; planning the %zu collected",
+		    agent->planner_count);
+	*pods = agent->planner_pods;
+	return agent->planner_count;
+}
+
+static void
+agent_on_generation(void *arg, const struct generation *generation,
+    const struct plan *plan, bool sizing_changed)
+{
+	(void)arg;
+	(void)generation;
+	(void)plan;
+	(void)sizing_changed;
+}
+
+static void
+agent_on_distribution(void *arg, const struct qos_distribution *distribution)
+{
+	(void)distribution;
+	agent_publish(arg);
+}
+
+static void
+agent_pod_event(struct agent *agent, const char *what, const struct pod *pod)
+{
+	char reason[320];
+
+	snprintf(reason, sizeof reason, "pod %s %s/%s", what, pod->namespace, pod->name);
+	log_debug("agent: %s", reason);
+	engine_mark_dirty(agent->engine, reason);
+}
+
+static void
+agent_pod_added(void *object, void *arg)
+{
+	agent_pod_event(arg, "added", object);
+}
+
+static void
+agent_pod_updated(void *old_object, void *new_object, void *arg)
+{
+	(void)old_object;
+	agent_pod_event(arg, "updated", new_object);
+}
+
+static void
+agent_pod_deleted(void *object, void *arg)
+{
+	agent_pod_event(arg, "deleted", object);
+}
+
+static void
+agent_pods_synced(void *arg)
+{
+	struct agent *agent = arg;
+
+	if (!agent->pods_synced)
+		log_info("agent: listed %zu pods on node %s; watching",
+		    agent->pods.store.count, agent->node_name);
+	agent->pods_synced = true;
+	engine_mark_dirty(agent->engine, "pods listed");
+}
+
+/* --- the node ------------------------------------------------------------- */
+
+static bool
+agent_annotation_true(const char *value)
+{
+	return value != NULL && strcmp(value, "true") == 0;
+}
+
+static void
+agent_apply_safe_mode(struct agent *agent)
+{
+	bool on = agent->safe_mode_annotation || agent->safe_mode_api;
+	const char *source = agent->safe_mode_annotation ?
+	    "node annotation " AGENT_SAFE_MODE_KEY : "POST /api/v1/safe-mode";
+
+	engine_set_safe_mode(agent->engine, on, source);
+	agent_publish(agent);
+}
+
+static void
+agent_node_seen(struct agent *agent, const struct kube_node *node)
+{
+	bool requested = agent_annotation_true(node->safe_mode_requested);
+
+	if (node->allocatable.cpu_millis > 0)
+		engine_set_allocatable(agent->engine, node->allocatable.cpu_millis);
+	if (requested != agent->safe_mode_annotation) {
+		agent->safe_mode_annotation = requested;
+		agent_apply_safe_mode(agent);
+	}
+}
+
+static void
+agent_node_added(void *object, void *arg)
+{
+	agent_node_seen(arg, object);
+}
+
+static void
+agent_node_updated(void *old_object, void *new_object, void *arg)
+{
+	(void)old_object;
+	agent_node_seen(arg, new_object);
+}
+
+static void
+agent_node_deleted(void *object, void *arg)
+{
+	struct agent *agent = arg;
+
+	(void)object;
+	log_warn("agent: node %s was deleted from the API; keeping the last plan",
+	    agent->node_name);
+}
+
+static void
+agent_node_synced(void *arg)
+{
+	struct agent *agent = arg;
+
+	agent->node_synced = true;
+	if (agent->node.store.count == 0)
+		log_warn("agent: no node named %s in the API; planning with the CPUs of this machine",
+		    agent->node_name);
+	agent_publish(agent);
+}
+
+/* --- publishing the node annotations --------------------------------------- */
+
+static void
+agent_patch_done(int error, int status, unsigned attempts, struct buf *body,
+    void *arg)
+{
+	struct agent *agent = arg;
+
+	(void)body;
+	agent->patch = NULL;
+	if (error == 0 && status >= 200 && status < 300) {
+		metric_inc(agent->patch_ok);
+		agent->patches_ok++;
+	} else {
+		metric_inc(agent->patch_failed);
+		agent->patches_failed++;
+		log_warn("agent: patching the annotations of node %s failed (%s%d after %u attempts); retrying",
+		    agent->node_name, error ? "error " : "HTTP ", error ? -error : status, attempts);
+		/* Forget what was sent so the next publish sends it again. */
+		free(agent->published_distribution);
+		agent->published_distribution = NULL;
+		free(agent->published_state);
+		agent->published_state = NULL;
+		agent->publish_pending = true;
+	}
+	if (agent->publish_pending && !agent->stopping) {
+		agent->publish_pending = false;
+		agent_publish(agent);
+	}
+}
+
+static void
+agent_publish_timer(uv_timer_t *timer)
+{
+	agent_publish(timer->data);
+}
+
+static void
+agent_publish(struct agent *agent)
+{
+	const struct qos_distribution *distribution;
+	struct kube_patch_change changes[3];
+	struct buf value = BUF_INIT, path = BUF_INIT;
+	const char *state = agent_enforcement_state(agent);
+	size_t count = 0;
+	uint64_t now = agent_now_ms(agent);
+
+	if (agent->stopping || !agent->client_open || !agent->node_synced ||
+	    agent->node.store.count == 0)
+		return;
+	if (agent->patch != NULL) {
+		agent->publish_pending = true;
+		return;
+	}
+	/* Rate limit: at most one patch per publish period, the last one wins. */
+	if (agent->last_publish_ms != 0 && now - agent->last_publish_ms < agent->publish_ms) {
+		uv_timer_start(&agent->publish_timer, agent_publish_timer,
+		    agent->publish_ms - (now - agent->last_publish_ms), 0);
+		return;
+	}
+	distribution = engine_distribution(agent->engine);
+	if (distribution != NULL && qos_distribution_render(distribution, &value) == 0 &&
+	    (agent->published_distribution == NULL ||
+	    strcmp(agent->published_distribution, value.data) != 0)) {
+		changes[count++] = (struct kube_patch_change){ QOS_DISTRIBUTION_KEY, value.data };
+		if (agent->daemon->conf.legacy_annotations)
+			changes[count++] = (struct kube_patch_change){
+			    QOS_DISTRIBUTION_LEGACY_KEY, value.data };
+	}
+	if (agent->published_state == NULL || strcmp(agent->published_state, state) != 0)
+		changes[count++] = (struct kube_patch_change){ AGENT_ENFORCEMENT_STATE_KEY, state };
+	if (count == 0)
+		goto out;
+	if (buf_puts(&path, "/api/v1/nodes/") != 0 || kube_client_escape(&path, agent->node_name) != 0)
+		goto out;
+	agent->patch = kube_patch_metadata(&agent->client, path.data, NULL, changes, count,
+	    NULL, 0, KUBE_PATCH_MAX_ATTEMPTS, agent_patch_done, agent);
+	if (agent->patch == NULL) {
+		log_warn("agent: cannot start patching node %s: %s; will retry",
+		    agent->node_name, strerror(errno));
+		uv_timer_start(&agent->publish_timer, agent_publish_timer, agent->publish_ms, 0);
+		goto out;
+	}
+	agent->last_publish_ms = now;
+	if (value.data != NULL) {
+		free(agent->published_distribution);
+		agent->published_distribution = strdup(value.data);
+	}
+	free(agent->published_state);
+	agent->published_state = strdup(state);
+	log_debug("agent: publishing %zu annotations on node %s", count, agent->node_name);
+out:
+	buf_free(&value);
+	buf_free(&path);
+}
+
+/* --- Kubernetes configuration and readiness -------------------------------- */
+
+static const char *
+agent_reflector_state(const struct kube_reflector *reflector)
+{
+	switch (reflector->state) {
+	case KUBE_REFLECTOR_LISTING: return "listing";
+	case KUBE_REFLECTOR_WATCHING: return "watching";
+	case KUBE_REFLECTOR_WAITING: return "backing off after an error";
+	default: return "stopped";
+	}
+}
+
+static void
+agent_update_readiness(struct agent *agent)
+{
+	struct readiness *readiness = &agent->daemon->readiness;
+
+	if (agent->node_name == NULL) {
+		readiness_set(readiness, "kubernetes", false,
+		    "no node name: set --node-name or NODE_NAME");
+	} else if (!agent->client_open) {
+		readiness_set(readiness, "kubernetes", false,
+		    "no API configuration (%s); retrying with backoff",
+		    agent->config_error ? agent->config_error : "not loaded yet");
+	} else if (!agent->pods_synced || agent->pods.state != KUBE_REFLECTOR_WATCHING) {
+		readiness_set(readiness, "kubernetes", false,
+		    "pods of node %s: %s (%lu errors so far); retrying with backoff",
+		    agent->node_name, agent_reflector_state(&agent->pods),
+		    agent->pods.stats.errors);
+	} else {
+		readiness_set(readiness, "kubernetes", true, NULL);
+	}
+	if (agent->topology == NULL)
+		readiness_set(readiness, "topology", false, "CPU topology unreadable");
+}
+
+static void
+agent_housekeeping(uv_timer_t *timer)
+{
+	struct agent *agent = timer->data;
+
+	agent_update_readiness(agent);
+	if (agent->reflectors_open) {
+		const char *pods[] = { "pods", NULL }, *node[] = { "node", NULL };
+
+		metric_set(metrics_series(agent->watch_state, pods), agent->pods.state);
+		metric_set(metrics_series(agent->watch_state, node), agent->node.state);
+	}
+}
+
+static int
+agent_open_client(struct agent *agent)
+{
+	const struct conf *conf = &agent->daemon->conf;
+	static const struct kube_reflector_callbacks pod_callbacks = {
+		.on_add = agent_pod_added,
+		.on_update = agent_pod_updated,
+		.on_delete = agent_pod_deleted,
+		.on_synced = agent_pods_synced,
+	};
+	static const struct kube_reflector_callbacks node_callbacks = {
+		.on_add = agent_node_added,
+		.on_update = agent_node_updated,
+		.on_delete = agent_node_deleted,
+		.on_synced = agent_node_synced,
+	};
+	struct kube_config *config;
+	struct buf pods_selector = BUF_INIT, node_selector = BUF_INIT;
+	char *cause = NULL;
+	int error;
+
+	config = conf->kubeconfig != NULL ?
+	    kube_config_from_kubeconfig(conf->kubeconfig, NULL, false, &cause) :
+	    kube_config_in_cluster(NULL, &cause);
+	if (config == NULL) {
+		free(agent->config_error);
+		agent->config_error = cause ? cause : strdup(strerror(errno));
+		return -EINVAL;
+	}
+	if ((error = kube_client_init(&agent->client, agent->loop, config, 0, &cause)) != 0) {
+		free(agent->config_error);
+		agent->config_error = cause ? cause : strdup(strerror(-error));
+		return error;
+	}
+	agent->client_open = true;
+	free(agent->config_error);
+	agent->config_error = NULL;
+
+	buf_printf(&pods_selector, "spec.nodeName=%s", agent->node_name);
+	buf_printf(&node_selector, "metadata.name=%s", agent->node_name);
+	error = kube_reflector_init(&agent->pods, &agent->client, &kube_pod_kind,
+	    "/api/v1/pods", pods_selector.data, 0, 0, &pod_callbacks, agent);
+	if (error == 0)
+		error = kube_reflector_init(&agent->node, &agent->client, &kube_node_kind,
+		    "/api/v1/nodes", node_selector.data, 0, 0, &node_callbacks, agent);
+	buf_free(&pods_selector);
+	buf_free(&node_selector);
+	if (error != 0)
+		return error;
+	agent->reflectors_open = true;
+	if ((error = kube_reflector_start(&agent->pods)) == 0)
+		error = kube_reflector_start(&agent->node);
+	if (error == 0)
+		log_info("agent: watching pods of node %s through %s", agent->node_name,
+		    agent->client.config->server);
+	return error;
+}
+
+static void
+agent_config_retry(uv_timer_t *timer)
+{
+	struct agent *agent = timer->data;
+	uint64_t delay;
+
+	if (agent->stopping || agent->client_open)
+		return;
+	if (agent_open_client(agent) == 0)
+		return;
+	delay = backoff_next(&agent->config_backoff);
+	log_warn("agent: no Kubernetes API configuration: %s; retrying in %llu ms",
+	    agent->config_error ? agent->config_error : "unknown error",
+	    (unsigned long long)delay);
+	uv_timer_start(&agent->config_timer, agent_config_retry, delay, 0);
+	agent_update_readiness(agent);
+}
+
+/* --- life cycle ------------------------------------------------------------ */
+
+__attribute__((format(printf, 2, 3)))
+static int
+agent_set_cause(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cause != NULL) {
+		va_start(ap, fmt);
+		if (vasprintf(cause, fmt, ap) < 0)
+			*cause = NULL;
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+struct agent *
+agent_new(struct daemon *daemon, char **cause)
+{
+	static const char *const reflector_label[] = { "watch", NULL };
+	const struct conf *conf = &daemon->conf;
+	struct engine_options options = { 0 };
+	struct engine_callbacks callbacks = {
+		.collect = agent_collect,
+		.generation = agent_on_generation,
+		.distribution = agent_on_distribution,
+	};
+	struct agent *agent;
+	char *why = NULL;
+
+	if ((agent = calloc(1, sizeof *agent)) == NULL)
+		return NULL;
+	agent->daemon = daemon;
+	agent->loop = &daemon->loop;
+	agent->publish_ms = AGENT_PUBLISH_MS;
+	if (conf->node_name != NULL && (agent->node_name = strdup(conf->node_name)) == NULL)
+		goto nomem;
+	agent->topology = topology_read(conf->sysfs_root, &why);
+	if (agent->topology == NULL) {
+		agent_set_cause(cause, "cannot read the CPU topology: %s", why ? why : "unknown");
+		free(why);
+		agent_free(agent);
+		return NULL;
+	}
+	options.topology = agent->topology;
+	options.state_dir = conf->state_dir;
+	options.config = &daemon->conf.engine;
+	agent->engine = engine_new(agent->loop, daemon->metrics, &options, &callbacks,
+	    agent, cause);
+	if (agent->engine == NULL) {
+		agent_free(agent);
+		return NULL;
+	}
+	backoff_init(&agent->config_backoff, AGENT_CONFIG_RETRY_MIN_MS,
+	    AGENT_CONFIG_RETRY_MAX_MS, (uint64_t)getpid() ^ uv_hrtime());
+	agent->patch_ok = metrics_series(metrics_family(daemon->metrics, METRIC_COUNTER,
+	    "temper_node_patches_total", "Node annotation patches, by result.",
+	    (const char *const[]){ "result", NULL }, NULL, 0),
+	    (const char *const[]){ "ok", NULL });
+	agent->patch_failed = metrics_series(metrics_family(daemon->metrics, METRIC_COUNTER,
+	    "temper_node_patches_total", "", NULL, NULL, 0),
+	    (const char *const[]){ "failed", NULL });
+	agent->watch_state = metrics_family(daemon->metrics, METRIC_GAUGE,
+	    "temper_kube_watch_state",
+	    "Reflector state: 0 stopped, 1 listing, 2 watching, 3 backing off.",
+	    reflector_label, NULL, 0);
+	return agent;
+nomem:
+	agent_free(agent);
+	errno = ENOMEM;
+	return NULL;
+}
+
+int
+agent_start(struct agent *agent)
+{
+	int error;
+
+	uv_timer_init(agent->loop, &agent->config_timer);
+	uv_timer_init(agent->loop, &agent->housekeeping);
+	uv_timer_init(agent->loop, &agent->publish_timer);
+	agent->config_timer.data = agent->housekeeping.data = agent->publish_timer.data = agent;
+	agent->timers_open = true;
+	uv_timer_start(&agent->housekeeping, agent_housekeeping, AGENT_HOUSEKEEPING_MS,
+	    AGENT_HOUSEKEEPING_MS);
+	if ((error = agent_api_register(agent)) != 0)
+		return error;
+	log_info("agent: node %s, %s", agent->node_name ? agent->node_name : "(unknown)",
+	    "CPU topology read");
+	/* Plan once at start: an empty node still gets its system layers. */
+	engine_plan_now(agent->engine, "agent started");
+	if (agent->node_name == NULL) {
+		log_warn("agent: no node name (--node-name or NODE_NAME); serving without a Kubernetes watch");
+	} else if (agent_open_client(agent) != 0) {
+		log_warn("agent: no Kubernetes API configuration: %s; retrying with backoff",
+		    agent->config_error ? agent->config_error : "unknown error");
+		uv_timer_start(&agent->config_timer, agent_config_retry,
+		    backoff_next(&agent->config_backoff), 0);
+	}
+	agent_update_readiness(agent);
+	return 0;
+}
+
+void
+agent_set_api_safe_mode(struct agent *agent, bool on)
+{
+	agent->safe_mode_api = on;
+	agent_apply_safe_mode(agent);
+}
+
+void
+agent_replan(struct agent *agent, const char *reason)
+{
+	engine_plan_now(agent->engine, reason);
+}
+
+/* Shutdown: each part reports back here; the last one calls done. */
+static void
+agent_part_closed(struct agent *agent)
+{
+	if (--agent->open_handles > 0)
+		return;
+	if (agent->done != NULL)
+		agent->done(agent->done_arg);
+}
+
+static void
+agent_handle_closed(uv_handle_t *handle)
+{
+	agent_part_closed(handle->data);
+}
+
+static void
+agent_engine_stopped(void *arg)
+{
+	agent_part_closed(arg);
+}
+
+static void
+agent_client_closed(struct kube_client *client)
+{
+	struct agent *agent = (struct agent *)((char *)client - offsetof(struct agent, client));
+
+	agent->client_open = false;
+	agent_part_closed(agent);
+}
+
+static void
+agent_reflector_stopped(struct kube_reflector *reflector)
+{
+	struct agent *agent = reflector->arg;
+
+	/* The client goes once neither reflector uses it. */
+	if (++agent->reflectors_stopped == 2) {
+		agent->reflectors_open = false;
+		kube_client_close(&agent->client, agent_client_closed);
+	}
+	agent_part_closed(agent);
+}
+
+void
+agent_stop(struct agent *agent, void (*done)(void *arg), void *arg)
+{
+	agent->stopping = true;
+	agent->done = done;
+	agent->done_arg = arg;
+	/* Held while the parts are told, so that none finishes the stop early. */
+	agent->open_handles = 1;
+	if (agent->patch != NULL) {
+		kube_patch_cancel(agent->patch);
+		agent->patch = NULL;
+	}
+	if (agent->timers_open) {
+		agent->open_handles += 3;
+		uv_close((uv_handle_t *)&agent->config_timer, agent_handle_closed);
+		uv_close((uv_handle_t *)&agent->housekeeping, agent_handle_closed);
+		uv_close((uv_handle_t *)&agent->publish_timer, agent_handle_closed);
+	}
+	agent->open_handles++;
+	engine_stop(agent->engine, agent_engine_stopped, agent);
+	if (agent->reflectors_open) {
+		agent->open_handles += 3;	/* two reflectors, then the client */
+		kube_reflector_stop(&agent->pods, agent_reflector_stopped);
+		kube_reflector_stop(&agent->node, agent_reflector_stopped);
+	} else if (agent->client_open) {
+		agent->open_handles++;
+		kube_client_close(&agent->client, agent_client_closed);
+	}
+	agent_part_closed(agent);
+}
+
+void
+agent_free(struct agent *agent)
+{
+	if (agent == NULL)
+		return;
+	engine_free(agent->engine);
+	topology_free(agent->topology);
+	free(agent->planner_pods);
+	free(agent->node_name);
+	free(agent->config_error);
+	free(agent->published_distribution);
+	free(agent->published_state);
+	free(agent);
+}
