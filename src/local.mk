@@ -21,6 +21,14 @@ core_sources = \
 	src/common-routes.c src/common-routes.h \
 	src/daemon.c src/daemon.h
 
+# The agent role: the engine on the loop, generations, node annotations, API.
+agent_sources = \
+	src/qos-distribution.c src/qos-distribution.h \
+	src/generations.c src/generations.h \
+	src/engine.c src/engine.h \
+	src/agent.c src/agent.h \
+	src/agent-api.c
+
 # Kubernetes client: configuration, HTTP client, reflector, pods.
 kube_sources = \
 	src/pod.c src/pod.h \
@@ -46,7 +54,7 @@ engine_sources = \
 	src/layered-gen.c src/layered-gen.h \
 	src/layered-schema.c src/layered-schema.h
 
-libtemper_a_SOURCES = $(core_sources) $(kube_sources) $(engine_sources)
+libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources)
 
 # llhttp is compiled from the sources Debian's node-llhttp installs; they are
 # copied into the build tree at build time, never into the repository.
