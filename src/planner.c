@@ -42,6 +42,7 @@ struct planner_entry {
 	int64_t request_millis;
 	int64_t limit_millis;	/* -1 when unlimited */
 	size_t block;		/* cgroup mode: its match block in its tier */
+	bool agent;		/* the agent runs inside it: system layer */
 	size_t input_index;
 };
 
@@ -837,6 +838,15 @@ planner_first_match(struct plan *plan, const struct planner_prefix *index,
 	return best == SIZE_MAX ? NULL : &plan->layers[best];
 }
 
+static struct plan_layer *
+planner_system_layer(struct plan *plan)
+{
+	for (size_t i = 0; i < plan->layer_count; i++)
+		if (plan->layers[i].role == PLAN_ROLE_SYSTEM)
+			return &plan->layers[i];
+	return NULL;
+}
+
 /*
  * Members are where scx_layered will put each pod, found by running its
  * first-match rule over the planned matches rather than assumed: a pod
@@ -860,6 +870,20 @@ planner_assign_members(struct planner_context *context)
 		const struct planner_entry *entry = &context->entries[i];
 		const struct planner_tier *group = &context->tiers[entry->tier];
 
+		if (entry->agent) {
+			layer = plan->membership == ENGINE_MEMBERSHIP_HINT ?
+			    planner_system_layer(plan) :
+			    planner_first_match(plan, index, count, entry->cgroup);
+			if (layer != NULL) {
+				planner_add_member(context, layer, entry);
+				planner_note(context, PLAN_NOTE_INFO,
+				    entry->pod->uid, "pod %s (tier %s) holds the "
+				    "agent: it runs in layer %s", planner_pod_label(
+				    entry->pod, label, sizeof label),
+				    tier_name(entry->tier), layer->name);
+			}
+			continue;
+		}
 		if (entry->cgroup == NULL || group->layer_count == 0)
 			continue;
 		if (plan->membership == ENGINE_MEMBERSHIP_HINT) {
@@ -1084,6 +1108,7 @@ planner_system_layers(struct planner_context *context)
 {
 	struct plan *plan = context->plan;
 	struct plan_layer *layer;
+	size_t agent_pods = 0;
 
 	layer = planner_new_layer(context, "system",
 	    "temper: the scheduler's and the agent's own threads");
@@ -1105,7 +1130,23 @@ planner_system_layers(struct planner_context *context)
 		planner_add_match(context, layer, PLAN_MATCH_PCOMM_PREFIX,
 		    planner_system_comms[i], 0);
 	}
-	if (context->agent_cgroup != NULL)
+	for (size_t i = 0; i < context->entry_count; i++) {
+		const struct planner_entry *entry = &context->entries[i];
+
+		if (!entry->agent)
+			continue;
+		if (layer->match_count >= PLANNER_MAX_OR_BLOCKS) {
+			planner_note(context, PLAN_NOTE_WARNING, entry->pod->uid,
+			    "pod %s holds the agent's cgroup but the system "
+			    "layer is out of match blocks", entry->pod->uid);
+			continue;
+		}
+		agent_pods++;
+		planner_add_match(context, layer, PLAN_MATCH_CGROUP_PREFIX,
+		    entry->cgroup, 0);
+	}
+	/* The agent's pod, when listed, covers the agent's own cgroup. */
+	if (context->agent_cgroup != NULL && agent_pods == 0)
 		planner_add_match(context, layer, PLAN_MATCH_CGROUP_PREFIX,
 		    context->agent_cgroup, 0);
 
@@ -1196,6 +1237,17 @@ planner_plan(const struct planner_pod *pods, size_t pod_count,
 		struct planner_entry *entry = &context.entries[i];
 		struct planner_tier *group = &context.tiers[entry->tier];
 
+		/*
+		 * The agent's own pod (typically system-node-critical, so
+		 * Critical by value) must not pull the agent and the
+		 * scheduler it starts behind a tier's fence: it belongs to
+		 * the system layer, which matches its whole cgroup.
+		 */
+		if (entry->cgroup != NULL && context.agent_cgroup != NULL &&
+		    planner_has_prefix(context.agent_cgroup, entry->cgroup)) {
+			entry->agent = true;
+			continue;
+		}
 		group->pod_count++;
 		group->request_millis += entry->request_millis;
 		if (entry->cgroup == NULL) {
@@ -1242,9 +1294,9 @@ planner_plan(const struct planner_pod *pods, size_t pod_count,
 			planner_assign_blocks(&context, t);
 		planner_tier_layers(&context, t);
 	}
+	planner_system_layers(&context);
 	planner_assign_members(&context);
 	planner_size(&context);
-	planner_system_layers(&context);
 	error = context.error;
 out:
 	for (unsigned t = 0; t < TIER_COUNT; t++) {

@@ -189,6 +189,20 @@ random_scenario(struct scenario *s, uint64_t *state)
 		if (uniform(state, 50) == 0)
 			s->pods[at].phase = POD_PHASE_SUCCEEDED;
 	}
+	/* Now and then the agent runs in one of the listed pods. */
+	if (s->count > 0 && uniform(state, 4) == 0) {
+		static char agent[300];
+		size_t at = uniform(state, (unsigned)s->count);
+
+		if (s->inputs[at].cgroup != NULL) {
+			snprintf(agent, sizeof agent, "%s%scri-containerd-agent.scope",
+			    s->inputs[at].cgroup,
+			    s->inputs[at].cgroup[0] != '\0' &&
+			    s->inputs[at].cgroup[strlen(s->inputs[at].cgroup) - 1] ==
+			    '/' ? "" : "/");
+			s->options.agent_cgroup = agent;
+		}
+	}
 }
 
 static void

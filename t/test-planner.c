@@ -510,6 +510,40 @@ scenario_tiny(void)
 	scenario_free(s);
 }
 
+/* The agent's own pod is Critical by value but runs in the system layer. */
+static void
+scenario_agent_pod(void)
+{
+	struct scenario *s = scenario_new(16, topology_synthetic(1, 1, 4, 2));
+	const struct plan_layer *system;
+	struct plan *plan;
+	size_t agent;
+	static char agent_cgroup[256];
+
+	agent = scenario_add(s, "temper-system", "system-node-critical",
+	    2000001000, POD_QOS_BURSTABLE, 100, -1, SCENARIO_CGROUP_KUBELET, NULL);
+	snprintf(agent_cgroup, sizeof agent_cgroup,
+	    "/%scri-containerd-0123abcd.scope", s->text[agent].cgroup);
+	s->options.agent_cgroup = agent_cgroup;
+	scenario_guaranteed(s, "temper-critical", 1000000, 2000);
+	scenario_burstable(s, NULL, 0, 500);
+	plan = run("agent-pod", "8 CPUs, the agent's own pod listed with "
+	    "system-node-critical beside a Critical and a Burstable pod", s);
+	system = layer_named(plan, "system");
+	if (plan != NULL && system != NULL) {
+		is_str(planner_layer_of(plan, s->pods[agent].uid), "system",
+		    "agent-pod: the agent's pod is in the system layer");
+		is_int(layer_named(plan, "critical")->member_count, 1,
+		    "  not in the critical layer");
+		is_str(system->matches[system->match_count - 1].text,
+		    s->text[agent].cgroup, "  which matches its whole pod cgroup");
+		ok(has_note(plan, PLAN_NOTE_INFO, "holds the agent"),
+		    "  and a note says why");
+	}
+	planner_free(plan);
+	scenario_free(s);
+}
+
 /* Past the 16-layer budget: overflow is reported pod by pod. */
 static void
 scenario_budget_overflow(void)
@@ -856,6 +890,7 @@ main(void)
 	scenario_custom_thresholds();
 	scenario_tiny();
 	scenario_budget_overflow();
+	scenario_agent_pod();
 	test_comparisons();
 	test_bad_input();
 	test_schema();
