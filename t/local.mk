@@ -27,9 +27,11 @@ cluster_scripts = t/30-cluster.sh
 # Kubernetes client.
 kube_unit_tests = t/test-kube-quantity t/test-kube-pod t/test-kube-config \
 	t/test-kube-stream t/test-kube-store t/test-kube-reflector
-kube_scripts =
+kube_scripts = t/40-kube-list-watch.sh t/41-kube-apiserver-restart.sh \
+	t/42-kube-expired.sh t/43-kube-token.sh t/44-kube-patch.sh
 check_PROGRAMS += t/kube-probe
 t_kube_probe_SOURCES = t/kube-probe.c
+EXTRA_DIST += t/kube-lib.sh
 t_test_kube_quantity_SOURCES = t/test-kube-quantity.c t/tap.h
 t_test_kube_pod_SOURCES = t/test-kube-pod.c t/tap.h
 t_test_kube_config_SOURCES = t/test-kube-config.c t/tap.h
