@@ -54,7 +54,12 @@ engine_sources = \
 	src/layered-gen.c src/layered-gen.h \
 	src/layered-schema.c src/layered-schema.h
 
-libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources)
+# cgroups: pod cgroup discovery and the cgroup enforcement backend.
+cgroup_sources = \
+	src/cgroup-discovery.c src/cgroup-discovery.h \
+	src/cgroup-enforce.c src/cgroup-enforce.h
+
+libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources)
 
 # llhttp is compiled from the sources Debian's node-llhttp installs; they are
 # copied into the build tree at build time, never into the repository.
