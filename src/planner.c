@@ -1216,6 +1216,14 @@ planner_plan(const struct planner_pod *pods, size_t pod_count,
 	plan->membership = context.config->membership;
 	planner_budget(plan, context.config, topology,
 	    options != NULL ? options->allocatable_millis : 0);
+	planner_note(&context, PLAN_NOTE_INFO, NULL, "node: %u CPUs in whole "
+	    "cores of %u thread%s, %" PRId64 "m allocatable; %u CPU%s for the "
+	    "system layer, %u kept in reserve, %u fenceable for critical; "
+	    "membership by %s", plan->cpu_count, plan->threads_per_core,
+	    plan->threads_per_core == 1 ? "" : "s", plan->allocatable_millis,
+	    plan->system_cpus, plan->system_cpus == 1 ? "" : "s",
+	    plan->reserve_cpus, plan->fenceable_cpus,
+	    plan->membership == ENGINE_MEMBERSHIP_HINT ? "task hint" : "cgroup");
 
 	if (options != NULL && options->agent_cgroup != NULL) {
 		context.agent_cgroup = planner_normalise_cgroup(
