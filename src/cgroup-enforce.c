@@ -32,6 +32,14 @@ struct cgroup_enforce_entry {
 	char *original;
 	char *applied;
 	char *pod_uid;		/* NULL for a shared ancestor */
+	/*
+	 * cpu.idle only: the group's weight (cpu.shares on v1, cpu.weight on
+	 * v2) before Temper made it idle.  The kernel forces an idle group's
+	 * weight to its minimum and resets it to the default when the group
+	 * stops being idle, so the kubelet's value must be put back by hand.
+	 */
+	char *weight_file;	/* NULL when none */
+	char *weight;
 };
 
 /* One write of the last applied plan, resolved to a directory. */
@@ -766,6 +774,8 @@ cgroup_enforce_entry_clear(struct cgroup_enforce_entry *entry)
 	free(entry->original);
 	free(entry->applied);
 	free(entry->pod_uid);
+	free(entry->weight_file);
+	free(entry->weight);
 }
 
 static void
@@ -777,7 +787,8 @@ cgroup_enforce_journal_free(struct cgroup_enforce_entry *journal, size_t count)
 }
 
 /* The journal's text: a header, then directory TAB file TAB original TAB
- * applied TAB pod-uid-or-dash, one entry a line, in the order applied. */
+ * applied TAB pod-uid TAB weight-file TAB weight ("-" for none), one entry a
+ * line, in the order applied. */
 static int
 cgroup_enforce_journal_text(const struct cgroup_enforce *enforce,
     struct buf *b)
@@ -787,9 +798,11 @@ cgroup_enforce_journal_text(const struct cgroup_enforce *enforce,
 	for (size_t i = 0; error == 0 && i < enforce->journal_count; i++) {
 		const struct cgroup_enforce_entry *e = &enforce->journal[i];
 
-		error = buf_printf(b, "%s\t%s\t%s\t%s\t%s\n", e->directory,
-		    e->file, e->original, e->applied,
-		    e->pod_uid ? e->pod_uid : "-");
+		error = buf_printf(b, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		    e->directory, e->file, e->original, e->applied,
+		    e->pod_uid ? e->pod_uid : "-",
+		    e->weight_file ? e->weight_file : "-",
+		    e->weight ? e->weight : "-");
 	}
 	return error;
 }
@@ -908,7 +921,7 @@ cgroup_enforce_journal_load(struct cgroup_enforce *enforce, char **cause)
 	struct cgroup_enforce_entry *entries = NULL, *grown;
 	struct buf text = BUF_INIT;
 	size_t count = 0, line_number = 1;
-	char *line, *next, *fields[5];
+	char *line, *next, *fields[7];
 	int error;
 
 	error = cgroup_enforce_read_file(enforce->journal_path, &text,
@@ -945,12 +958,12 @@ cgroup_enforce_journal_load(struct cgroup_enforce *enforce, char **cause)
 		for (char *p = line; *p != '\0'; p++)
 			if (*p == '\t') {
 				*p = '\0';
-				if (field == 5)
+				if (field == 7)
 					break;
 				fields[field++] = p + 1;
 			}
-		if (field != 5 || fields[0][0] != '/' || fields[1][0] == '\0' ||
-		    strchr(fields[1], '/') != NULL) {
+		if (field != 7 || fields[0][0] != '/' || fields[1][0] == '\0' ||
+		    strchr(fields[1], '/') != NULL || strchr(fields[5], '/') != NULL) {
 			cgroup_enforce_set_cause(cause, "%s:%zu: malformed entry",
 			    enforce->journal_path, line_number);
 			error = -EINVAL;
@@ -966,7 +979,10 @@ cgroup_enforce_journal_load(struct cgroup_enforce *enforce, char **cause)
 		    (entries[count - 1].original = strdup(fields[2])) == NULL ||
 		    (entries[count - 1].applied = strdup(fields[3])) == NULL ||
 		    (strcmp(fields[4], "-") != 0 &&
-		    (entries[count - 1].pod_uid = strdup(fields[4])) == NULL))
+		    (entries[count - 1].pod_uid = strdup(fields[4])) == NULL) ||
+		    (strcmp(fields[5], "-") != 0 &&
+		    ((entries[count - 1].weight_file = strdup(fields[5])) == NULL ||
+		    (entries[count - 1].weight = strdup(fields[6])) == NULL)))
 			goto nomem;
 	}
 	cgroup_enforce_journal_free(enforce->journal, enforce->journal_count);
@@ -981,6 +997,33 @@ nomem:
 out:
 	cgroup_enforce_journal_free(entries, count);
 	buf_free(&text);
+	return error;
+}
+
+/* After cpu.idle=0 the kernel has reset the weight: put the kubelet's back. */
+static int
+cgroup_enforce_restore_weight(const struct cgroup_enforce_entry *entry)
+{
+	char *path, *current = NULL;
+	int error;
+
+	if ((path = cgroup_enforce_join(entry->directory,
+	    entry->weight_file)) == NULL)
+		return -ENOMEM;
+	if ((error = cgroup_enforce_read_value(path, &current)) == 0 &&
+	    strcmp(current, entry->weight) != 0) {
+		if ((error = cgroup_enforce_write_value(path, entry->weight)) != 0)
+			log_warn("cgroup %s: putting back the weight %s (the kernel reset it to %s "
+			    "when cpu.idle went to 0) failed: %s; kept to retry",
+			    path, entry->weight, current, strerror(-error));
+		else
+			log_debug("cgroup %s: weight %s put back (the kernel had reset it to %s)",
+			    path, entry->weight, current);
+	}
+	if (error == -ENOENT)
+		error = 0;
+	free(current);
+	free(path);
 	return error;
 }
 
@@ -1014,11 +1057,14 @@ cgroup_enforce_restore_entry(const struct cgroup_enforce_entry *entry)
 		    path, current, entry->applied);
 		goto out;
 	}
-	if ((error = cgroup_enforce_write_value(path, entry->original)) != 0)
+	if ((error = cgroup_enforce_write_value(path, entry->original)) != 0) {
 		log_warn("cgroup %s: putting back \"%s\" failed: %s; the journal entry is kept to retry",
 		    path, entry->original, strerror(-error));
-	else
-		log_debug("cgroup %s: put back \"%s\"", path, entry->original);
+		goto out;
+	}
+	log_debug("cgroup %s: put back \"%s\"", path, entry->original);
+	if (entry->weight_file != NULL)
+		error = cgroup_enforce_restore_weight(entry);
 out:
 	free(current);
 	free(path);
@@ -1164,6 +1210,27 @@ cgroup_enforce_drop_targets(struct cgroup_enforce *enforce)
 	enforce->targets = NULL;
 	cgroup_enforce_plan_free(enforce->plan);
 	enforce->plan = NULL;
+}
+
+/* Record the weight cpu.idle=1 is about to destroy (see the entry). */
+static int
+cgroup_enforce_read_weight(const struct cgroup_enforce *enforce,
+    struct cgroup_enforce_entry *entry)
+{
+	const char *file = enforce->layout == CGROUP_LAYOUT_V2 ? "cpu.weight" :
+	    "cpu.shares";
+	char *path;
+	int error;
+
+	if ((path = cgroup_enforce_join(entry->directory, file)) == NULL)
+		return -ENOMEM;
+	error = cgroup_enforce_read_value(path, &entry->weight);
+	free(path);
+	if (error != 0)
+		return error;
+	if ((entry->weight_file = strdup(file)) == NULL)
+		return -ENOMEM;
+	return 0;
 }
 
 /*
@@ -1396,6 +1463,17 @@ cgroup_enforce_apply(struct cgroup_enforce *enforce,
 		}
 		entry->original = current;
 		current = NULL;
+		if (strcmp(write->file, "cpu.idle") == 0 &&
+		    (error = cgroup_enforce_read_weight(enforce, entry)) != 0) {
+			cgroup_enforce_entry_clear(entry);
+			if (error == -ENOMEM)
+				goto nomem;
+			targets[w].error = error;
+			log_warn("cgroup %s: the weight beside cpu.idle is unreadable (%s); "
+			    "pod %s is not made idle", targets[w].directory,
+			    strerror(-error), write->pod_uid ? write->pod_uid : "?");
+			continue;
+		}
 		entry_of[w] = (ssize_t)enforce->journal_count++;
 		fresh[w] = changed = true;
 	}

@@ -4,8 +4,13 @@
  * Low and Background pods get cpu.idle=1 (their tasks run SCHED_IDLE
  * against everyone else's); Critical pods may get CPUs of their own through
  * a cgroup v2 cpuset partition, unless the kubelet's static CPU manager
- * already pins them.  Nothing the kubelet owns is touched: never cpu.weight
- * or cpu.shares, cpu.max or the CFS quota, nor memory.
+ * already pins them.  Nothing the kubelet owns is set: never cpu.weight
+ * or cpu.shares, cpu.max or the CFS quota, nor memory.  One kernel rule
+ * forces a hand: an idle group's weight reads as the minimum (shares 3),
+ * writes to it fail with EINVAL, and cpu.idle=0 resets it to the default
+ * (1024, weight 100).  So the weight the kubelet had set is journalled with
+ * cpu.idle and written back right after cpu.idle=0; while a pod is idle, a
+ * kubelet resizing its CPU weight sees that write refused.
  *
  * Every value written is journalled in the state directory first (written
  * to a temporary file, fsynced and renamed over the journal before the

@@ -44,12 +44,22 @@ engine_unit_tests = t/test-tier t/test-topology t/test-engine-config \
 	t/test-planner t/test-planner-property
 engine_scripts =
 
-unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests)
+# cgroups: discovery and enforcement on real cgroups (t/5N), the probe
+# the scripts and t/perf/colocation.sh drive.
+cgroup_unit_tests = t/test-cgroup-discovery t/test-cgroup-enforce
+cgroup_scripts = t/50-cgroup-discovery.sh t/51-cgroup-enforce.sh
+check_PROGRAMS += t/cgroup-enforce-probe
+t_cgroup_enforce_probe_SOURCES = t/cgroup-enforce-probe.c
+t_test_cgroup_discovery_SOURCES = t/test-cgroup-discovery.c t/tap.h
+t_test_cgroup_enforce_SOURCES = t/test-cgroup-enforce.c t/tap.h
+
+unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests) \
+	$(cgroup_unit_tests)
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) $(core_scripts) $(cluster_scripts) $(kube_scripts) \
-	$(engine_scripts)
+	$(engine_scripts) $(cgroup_scripts)
 EXTRA_DIST += t/lib.sh t/tap.h $(core_helper_scripts) $(core_scripts) $(cluster_scripts) \
-	$(kube_scripts) $(engine_scripts)
+	$(kube_scripts) $(engine_scripts) $(cgroup_scripts)
 
 t_test_toml_SOURCES = t/test-toml.c t/tap.h
 t_toml_decoder_SOURCES = t/toml-decoder.c

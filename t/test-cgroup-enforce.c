@@ -331,7 +331,9 @@ test_journal(void)
 	mkdir(root, 0755);
 	put(".", "cgroup.controllers", "cpuset cpu");
 	put(low, "cpu.idle", "0");
+	put(low, "cpu.weight", "50");
 	put(bg, "cpu.idle", "0");
+	put(bg, "cpu.weight", "1");
 	put("kubepods.slice", "cpuset.cpus.exclusive", "");
 	put("kubepods.slice", "cpuset.cpus.effective", "0-7");
 	put(crit, "cpuset.cpus", "");
@@ -380,10 +382,13 @@ test_journal(void)
 	is_str(get(low, "cpu.idle"), "1", "  a reset cpu.idle is enforced again");
 	is_int(cgroup_enforce_journal_count(enforce), 6, "  still six entries");
 
-	/* The low pod moves to normal: its value goes back. */
+	/* The low pod moves to normal: its value goes back, and the weight the
+	 * kernel reset to its default (as cpu.idle=0 does) is the kubelet's again. */
+	put(low, "cpu.weight", "100");
 	planned[0].tier = TIER_NORMAL;
 	is_int(cgroup_enforce_apply(enforce, planned, 3, topology), 0, "a pod leaves its tier");
 	is_str(get(low, "cpu.idle"), "0", "  its cpu.idle is put back");
+	is_str(get(low, "cpu.weight"), "50", "  and the kubelet's weight");
 	is_int(cgroup_enforce_journal_count(enforce), 5, "  five entries left");
 
 	/* Status JSON for /observe. */
@@ -426,7 +431,7 @@ test_journal(void)
 	is_int(cgroup_enforce_journal_count(enforce), 1, "  its entry is gone");
 
 	/* A write that fails is not journalled, and shows in the status. */
-	put(low, NULL, NULL);
+	put(low, "cpu.weight", "100");
 	is_int(cgroup_enforce_apply(enforce, planned, 2, topology), 0,
 	    "a pod whose cpu.idle file is missing");
 	is_int(cgroup_enforce_journal_count(enforce), 1, "  nothing journalled for it");
