@@ -8,7 +8,14 @@
  * Layer order (scx_layered matches first to last): one layer per non-empty
  * tier, critical first (a tier that needs more than 32 match blocks may
  * take extra layers, "high-2", ...), then "system" (the scheduler's and the
- * agent's own threads), then "open", the catch-all [[]].
+ * agent's own threads, and the agent's pod when it is listed), then "open",
+ * the catch-all [[]].
+ *
+ * Deciding on a new scx_layered generation: identical layered_gen() bytes
+ * mean nothing to do.  In hint mode membership never reaches the JSON, and
+ * planner_sizing_changed() with the hysteresis band says whether the small
+ * sizing drift a pod brings is worth a restart; in cgroup mode a pod
+ * arriving changes the matches themselves.
  */
 #ifndef TEMPER_PLANNER_H
 #define TEMPER_PLANNER_H
