@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "buf.h"
+#include "cgroup-discovery.h"
 #include "daemon.h"
 #include "engine.h"
 #include "kube-node.h"
@@ -26,6 +27,8 @@
 #define AGENT_PUBLISH_MS 2000
 #define AGENT_CONFIG_RETRY_MIN_MS 1000
 #define AGENT_CONFIG_RETRY_MAX_MS 60000
+/* Containers restart without a pod event reaching us first: rescan anyway. */
+#define AGENT_RESCAN_MS 30000
 
 static void agent_publish(struct agent *agent);
 static void agent_handle_closed(uv_handle_t *handle);
@@ -59,6 +62,7 @@ agent_collect_one(void *object, const struct kube_meta *meta, void *arg)
 	struct agent_collect *collect = arg;
 	struct agent *agent = collect->agent;
 	const struct pod *pod = object;
+	struct cgroup_pod *found = NULL, **founds;
 	struct planner_pod *pods;
 
 	(void)meta;
@@ -74,13 +78,31 @@ agent_collect_one(void *object, const struct kube_meta *meta, void *arg)
 			return;
 		}
 		agent->planner_pods = pods;
+		founds = realloc(agent->found, capacity * sizeof *founds);
+		if (founds == NULL) {
+			collect->error = -ENOMEM;
+			return;
+		}
+		agent->found = founds;
 		agent->planner_capacity = capacity;
 	}
+	/* A pod whose cgroup is not there yet is planned without one: the
+	 * planner notes it, and the next rescan picks it up. */
+	if (agent->discovery != NULL)
+		found = cgroup_discovery_find(agent->discovery, pod, NULL);
+	agent->found[agent->planner_count] = found;
 	agent->planner_pods[agent->planner_count++] = (struct planner_pod){
 		.pod = pod,
-		/* Filled in once cgroup discovery runs on the agent. */
-		.cgroup = NULL,
+		.cgroup = found != NULL ? found->relative : NULL,
 	};
+}
+
+static void
+agent_forget_cgroups(struct agent *agent)
+{
+	for (size_t i = 0; i < agent->planner_count; i++)
+		cgroup_pod_free(agent->found[i]);
+	agent->planner_count = 0;
 }
 
 static size_t
@@ -88,8 +110,22 @@ agent_collect(void *arg, struct planner_pod **pods)
 {
 	struct agent *agent = arg;
 	struct agent_collect collect = { agent, 0 };
+	char *cause = NULL;
 
-	agent->planner_count = 0;
+	agent_forget_cgroups(agent);
+	if (agent->discovery != NULL && cgroup_discovery_rescan(agent->discovery, &cause) != 0) {
+		if (agent->discovery_error == NULL || cause == NULL ||
+		    strcmp(agent->discovery_error, cause) != 0)
+			log_warn("agent: scanning pod cgroups failed: %s; planning without them",
+			    cause ? cause : "unknown error");
+		free(agent->discovery_error);
+		agent->discovery_error = cause;
+		cause = NULL;
+	} else {
+		free(agent->discovery_error);
+		agent->discovery_error = NULL;
+	}
+	free(cause);
 	if (agent->reflectors_open)
 		kube_store_foreach(&agent->pods.store, agent_collect_one, &collect);
 	if (collect.error != 0)
@@ -361,8 +397,13 @@ static void
 agent_housekeeping(uv_timer_t *timer)
 {
 	struct agent *agent = timer->data;
+	uint64_t now = agent_now_ms(agent);
 
 	agent_update_readiness(agent);
+	if (now - agent->last_rescan_ms >= AGENT_RESCAN_MS) {
+		agent->last_rescan_ms = now;
+		engine_mark_dirty(agent->engine, "periodic cgroup rescan");
+	}
 	if (agent->reflectors_open) {
 		const char *pods[] = { "pods", NULL }, *node[] = { "node", NULL };
 
@@ -491,6 +532,15 @@ agent_new(struct daemon *daemon, char **cause)
 		free(why);
 		agent_free(agent);
 		return NULL;
+	}
+	agent->discovery = cgroup_discovery_new(&(struct cgroup_discovery_options){
+	    .cgroup_root = conf->cgroup_root, .layout = CGROUP_LAYOUT_AUTO }, &why);
+	if (agent->discovery == NULL) {
+		/* Plans still run; pods just cannot be matched to cgroups. */
+		log_warn("agent: no pod cgroups under %s: %s; planning without them",
+		    conf->cgroup_root, why ? why : strerror(errno));
+		free(why);
+		why = NULL;
 	}
 	options.topology = agent->topology;
 	options.state_dir = conf->state_dir;
@@ -646,6 +696,10 @@ agent_free(struct agent *agent)
 		return;
 	engine_free(agent->engine);
 	topology_free(agent->topology);
+	agent_forget_cgroups(agent);
+	cgroup_discovery_free(agent->discovery);
+	free(agent->discovery_error);
+	free(agent->found);
 	free(agent->planner_pods);
 	free(agent->node_name);
 	free(agent->config_error);

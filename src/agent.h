@@ -19,6 +19,8 @@
 #include "kube-reflector.h"
 #include "qos-distribution.h"
 
+struct cgroup_discovery;
+struct cgroup_pod;
 struct daemon;
 struct engine;
 struct kube_patch;
@@ -51,8 +53,12 @@ struct agent {
 
 	/* What the engine plans from; rebuilt on every pass. */
 	struct planner_pod *planner_pods;
+	struct cgroup_pod **found;	/* each pod's cgroups, parallel to planner_pods */
 	size_t planner_capacity;
 	size_t planner_count;
+	struct cgroup_discovery *discovery;
+	char *discovery_error;		/* the last rescan's failure, logged once */
+	uint64_t last_rescan_ms;
 
 	/* Safe mode from the node annotation and from POST /api/v1/safe-mode. */
 	bool safe_mode_annotation;

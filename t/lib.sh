@@ -151,3 +151,19 @@ http_status() {
 	shift
 	curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$url"
 }
+
+# wait_eq EXPECTED CMD...: retry CMD every 0.1 s until its output is
+# EXPECTED, for up to WAIT_SECONDS (default 20); shows the last output on
+# failure.
+wait_eq() {
+	local expected=$1 got deadline=$((SECONDS + ${WAIT_SECONDS:-20}))
+	shift
+	while :; do
+		got=$("$@" 2>/dev/null)
+		[ "$got" = "$expected" ] && return 0
+		[ "$SECONDS" -lt "$deadline" ] || break
+		sleep 0.1
+	done
+	diag "waited for '$expected', last got '${got:0:300}'"
+	return 1
+}

@@ -24,6 +24,9 @@ check_PROGRAMS += $(core_helpers)
 # Control plane (Go-built, cached).
 cluster_scripts = t/30-cluster.sh
 
+# The agent role against the real control plane.
+agent_scripts = t/35-agent.sh
+
 # Kubernetes client.
 kube_unit_tests = t/test-kube-quantity t/test-kube-pod t/test-kube-config \
 	t/test-kube-stream t/test-kube-store t/test-kube-reflector
@@ -56,9 +59,9 @@ t_test_cgroup_enforce_SOURCES = t/test-cgroup-enforce.c t/tap.h
 unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests) \
 	$(cgroup_unit_tests)
 check_PROGRAMS += $(unit_tests)
-TESTS += $(unit_tests) $(core_scripts) $(cluster_scripts) $(kube_scripts) \
+TESTS += $(unit_tests) $(core_scripts) $(cluster_scripts) $(agent_scripts) $(kube_scripts) \
 	$(engine_scripts) $(cgroup_scripts)
-EXTRA_DIST += t/lib.sh t/tap.h $(core_helper_scripts) $(core_scripts) $(cluster_scripts) \
+EXTRA_DIST += t/lib.sh t/tap.h $(core_helper_scripts) $(core_scripts) $(cluster_scripts) $(agent_scripts) \
 	$(kube_scripts) $(engine_scripts) $(cgroup_scripts)
 
 t_test_toml_SOURCES = t/test-toml.c t/tap.h
