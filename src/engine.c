@@ -152,7 +152,7 @@ engine_pass(struct engine *engine, const char *reason)
 	struct planner_pod *pods = NULL;
 	struct plan *plan = NULL;
 	char **whys = NULL, *cause = NULL, *json = NULL, *notes = NULL;
-	size_t count = 0;
+	size_t count = 0, notes_len;
 	uint64_t started = uv_hrtime();
 	bool sizing_changed;
 	int error;
@@ -203,9 +203,12 @@ engine_pass(struct engine *engine, const char *reason)
 		log_info("engine: generation %llu from %zu pods in %zu layers (%s)%s",
 		    (unsigned long long)added->number, count, engine->plan->layer_count,
 		    reason, sizing_changed ? "; layer sizes changed" : "");
-		if (notes[0] != '\0')
-			log_info("engine: generation %llu notes: %s",
-			    (unsigned long long)added->number, notes);
+		notes_len = strlen(notes);
+		while (notes_len > 0 && notes[notes_len - 1] == '\n')
+			notes_len--;
+		if (notes_len > 0)
+			log_info("engine: generation %llu notes: %.*s",
+			    (unsigned long long)added->number, (int)notes_len, notes);
 		if (engine->callbacks.generation != NULL)
 			engine->callbacks.generation(engine->arg, added, engine->plan, sizing_changed);
 	}

@@ -40,7 +40,9 @@ port=$(free_port)
 start_temperd d --listen="127.0.0.1:$port"
 ok "temperd answers /healthz" wait_for curl -sf "http://127.0.0.1:$port/healthz"
 is "$(curl -s "http://127.0.0.1:$port/healthz")" "ok" "/healthz says ok"
-is "$(http_status "http://127.0.0.1:$port/readyz")" 200 "/readyz is 200 with every check ready"
+is "$(http_status "http://127.0.0.1:$port/readyz")" 503 "/readyz is 503 while a check is not ready"
+is "$(curl -s "http://127.0.0.1:$port/readyz" | jq -r .error)" \
+	"kubernetes: no node name: set --node-name or NODE_NAME" "... naming the check and the reason"
 version=$(curl -s "http://127.0.0.1:$port/version")
 like "$version" '"version":"[0-9.]+"' "/version is JSON with the version"
 like "$version" '"roles":"agent"' "... and the roles"
@@ -72,4 +74,23 @@ kill -TERM "$TEMPERD_PID"
 wait "$TEMPERD_PID"; rc=$?
 is "$rc" 0 "SIGTERM stops with status 0"
 like "$(cat "$TMP/d.log")" 'msg="stopped; every handle closed"' "... after closing every handle"
+
+# No reachable Kubernetes API: keep serving, say why, retry with backoff.
+port2=$(free_port)
+start_temperd nokube --listen="127.0.0.1:$port2" --node-name=node-x \
+	--kubeconfig="$TMP/missing-kubeconfig" --state-dir="$TMP/state"
+ok "without an API configuration temperd still serves /healthz" \
+	wait_for curl -sf "http://127.0.0.1:$port2/healthz"
+is "$(http_status "http://127.0.0.1:$port2/readyz")" 503 "... /readyz is 503"
+like "$(curl -s "http://127.0.0.1:$port2/readyz" | jq -r .error)" \
+	"^kubernetes: no API configuration \\($TMP/missing-kubeconfig: .*\\); retrying with backoff" \
+	"... naming the kubeconfig and what is wrong with it"
+like "$(curl -s "http://127.0.0.1:$port2/metrics")" 'temper_process_open_fds [0-9]+' "... /metrics still answers"
+retried_three_times() { [ "$(grep -c 'no Kubernetes API configuration' "$TMP/nokube.log")" -ge 3 ]; }
+WAIT_SECONDS=15 ok "... and it retries with backoff" wait_for retried_three_times
+like "$(grep -o 'retrying in [0-9]* ms' "$TMP/nokube.log" | tail -1)" 'retrying in [0-9]+ ms' \
+	"... saying when the next try is"
+kill -TERM "$TEMPERD_PID"
+wait "$TEMPERD_PID"; rc=$?
+is "$rc" 0 "... and stops cleanly"
 done_testing
