@@ -16,7 +16,7 @@ core_unit_tests = t/test-toml t/test-conf t/test-router t/test-metrics \
 	t/test-backoff t/test-bpf-pipeline
 core_helper_scripts = t/rawhttp.py
 core_scripts = t/10-daemon.sh t/11-http-limits.sh t/12-tls.sh \
-	t/13-signals.sh t/14-toml-test.sh t/15-fuzz-smoke.sh
+	t/13-signals.sh t/14-toml-test.sh t/15-fuzz-smoke.sh t/16-man.sh
 # Programs the scripts drive, built by make check.
 core_helpers = t/toml-decoder
 check_PROGRAMS += $(core_helpers)
