@@ -24,7 +24,7 @@ SYSFS=$TMP/sysfs/8cpu-smt
 # No kubelet runs here: the test plays its part, making each pod's cgroup
 # (systemd driver, cgroup v2 layout) and then reporting the pod Running.
 CGROOT=$TMP/cgroup
-mkdir -p "$CGROOT/kubepods.slice"
+mkdir -p "$CGROOT"
 echo "cpu cpuset memory" >"$CGROOT/cgroup.controllers"
 port=$(free_port)
 cat >"$TMP/temper.conf" <<CONF
@@ -54,19 +54,7 @@ is "$(layer_names)" "system,open" "an empty node has the system and catch-all la
 like "$(annotation 'temper\.io/enforcement-state')" '^plan-only$' \
 	"the node annotation says plans are computed, not enforced"
 
-# kubelet NAME: make the pod's cgroup where its QoS class puts it, then set
-# it Running, as the kubelet would.
-kubelet() {
-	local uid qos dir
-	uid=$(k get pod "$1" -o jsonpath='{.metadata.uid}' | tr - _)
-	qos=$(k get pod "$1" -o jsonpath='{.status.qosClass}' | tr A-Z a-z)
-	case $qos in
-	guaranteed) dir=kubepods.slice/kubepods-pod$uid.slice ;;
-	*) dir=kubepods.slice/kubepods-$qos.slice/kubepods-$qos-pod$uid.slice ;;
-	esac
-	mkdir -p "$CGROOT/$dir"
-	k patch pod "$1" --subresource=status --type=merge -p '{"status":{"phase":"Running"}}' >/dev/null
-}
+kubelet() { "$CLUSTER_TOOLS/fake-kubelet" "$CD" "$CGROOT" "$1" >/dev/null; }
 
 pod() { # NAME CLASS CPU
 	cat <<POD | k apply -f - >/dev/null
