@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -11,6 +12,30 @@
 #include "http-server.h"
 #include "log.h"
 #include "metrics.h"
+
+/*
+ * temperctl talks to the agent through STATE_DIR/agent.sock (mode 0600):
+ * whoever can read the state directory is the operator.  Without it the
+ * agent still serves on --listen.
+ */
+static void
+daemon_listen_socket(struct daemon *daemon)
+{
+	char *address = NULL, *cause = NULL;
+
+	if (mkdir(daemon->conf.state_dir, 0700) != 0 && errno != EEXIST) {
+		log_warn("cannot create the state directory %s: %s; no agent socket",
+		    daemon->conf.state_dir, strerror(errno));
+		return;
+	}
+	if (asprintf(&address, "unix:%s/%s", daemon->conf.state_dir, DAEMON_AGENT_SOCKET) < 0)
+		return;
+	if (http_server_listen(daemon->http, address, NULL, NULL, &cause) != 0)
+		log_warn("%s; temperctl must use --agent=http://%s",
+		    cause ? cause : "cannot open the agent socket", daemon->conf.listen);
+	free(cause);
+	free(address);
+}
 
 int
 daemon_init(struct daemon *daemon, struct conf *conf, const char *conf_path,
@@ -55,6 +80,7 @@ daemon_init(struct daemon *daemon, struct conf *conf, const char *conf_path,
 	    daemon->conf.tls_cert, daemon->conf.tls_key, cause)) != 0)
 		return error;
 	if (daemon->conf.roles & CONF_ROLE_AGENT) {
+		daemon_listen_socket(daemon);
 		if ((daemon->agent = agent_new(daemon, cause)) == NULL)
 			return errno ? -errno : -EINVAL;
 		if ((error = agent_start(daemon->agent)) != 0)

@@ -15,6 +15,9 @@
 #include "conf.h"
 #include "readiness.h"
 
+/* The agent's socket in --state-dir, for temperctl. */
+#define DAEMON_AGENT_SOCKET "agent.sock"
+
 struct agent;
 struct http_server;
 struct metrics;

@@ -82,6 +82,9 @@ start_temperd nokube --listen="127.0.0.1:$port2" --node-name=node-x \
 ok "without an API configuration temperd still serves /healthz" \
 	wait_for curl -sf "http://127.0.0.1:$port2/healthz"
 is "$(http_status "http://127.0.0.1:$port2/readyz")" 503 "... /readyz is 503"
+is "$(stat -c %a "$TMP/state/agent.sock")" 600 "the agent socket in --state-dir is mode 0600"
+is "$(curl -s --unix-socket "$TMP/state/agent.sock" http://agent/api/v1/status | jq -r .node)" node-x \
+	"... and serves the agent API"
 like "$(curl -s "http://127.0.0.1:$port2/readyz" | jq -r .error)" \
 	"^kubernetes: no API configuration \\($TMP/missing-kubeconfig: .*\\); retrying with backoff" \
 	"... naming the kubeconfig and what is wrong with it"
@@ -93,4 +96,5 @@ like "$(grep -o 'retrying in [0-9]* ms' "$TMP/nokube.log" | tail -1)" 'retrying 
 kill -TERM "$TEMPERD_PID"
 wait "$TEMPERD_PID"; rc=$?
 is "$rc" 0 "... and stops cleanly"
+ok "... removing its socket" test ! -e "$TMP/state/agent.sock"
 done_testing
