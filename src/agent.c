@@ -609,6 +609,12 @@ agent_set_api_safe_mode(struct agent *agent, bool on)
 }
 
 void
+agent_conf_changed(struct agent *agent)
+{
+	engine_set_config(agent->engine, &agent->daemon->conf.engine);
+}
+
+void
 agent_replan(struct agent *agent, const char *reason)
 {
 	engine_plan_now(agent->engine, reason);

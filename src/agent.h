@@ -95,6 +95,8 @@ void agent_free(struct agent *agent);
 const char *agent_enforcement_state(const struct agent *agent);
 /* POST /api/v1/safe-mode */
 void agent_set_api_safe_mode(struct agent *agent, bool on);
+/* SIGHUP: the daemon's configuration was replaced. */
+void agent_conf_changed(struct agent *agent);
 /* POST /api/v1/reload */
 void agent_replan(struct agent *agent, const char *reason);
 

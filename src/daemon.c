@@ -185,6 +185,8 @@ daemon_reload(struct daemon *daemon)
 	daemon->conf = fresh;
 	log_set_level(log_level_from_name(daemon->conf.log_level));
 	http_server_set_limits(daemon->http, &daemon->conf.http);
+	if (daemon->agent != NULL)
+		agent_conf_changed(daemon->agent);
 	metric_inc(daemon->reloads_ok);
 	log_info("SIGHUP: configuration %s re-read and applied", daemon->conf_path);
 }

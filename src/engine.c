@@ -276,6 +276,13 @@ engine_plan_now(struct engine *engine, const char *reason)
 }
 
 void
+engine_set_config(struct engine *engine, const struct engine_config *config)
+{
+	engine->config = *config;
+	engine_mark_dirty(engine, "configuration re-read");
+}
+
+void
 engine_set_allocatable(struct engine *engine, int64_t millis)
 {
 	if (engine->allocatable_millis == millis)

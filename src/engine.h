@@ -70,6 +70,9 @@ void engine_mark_dirty(struct engine *engine, const char *reason);
 /* Plan now, skipping the debounce (POST /api/v1/reload). */
 void engine_plan_now(struct engine *engine, const char *reason);
 
+/* New thresholds and planner knobs (SIGHUP): plan again with them. */
+void engine_set_config(struct engine *engine, const struct engine_config *config);
+
 /* Node allocatable CPU as the Node object reports it. */
 void engine_set_allocatable(struct engine *engine, int64_t millis);
 
