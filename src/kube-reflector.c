@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube-list.h"
 #include "kube-reflector.h"
 #include "log.h"
 
@@ -241,16 +242,38 @@ kube_reflector_replace(struct kube_reflector *reflector)
 	kube_store_clear(&reflector->listing);
 }
 
+static int
+kube_reflector_list_item(const cJSON *item, void *arg)
+{
+	struct kube_reflector *reflector = arg;
+	struct kube_meta meta;
+	void *object, *replaced, *displaced;
+	char *cause = NULL;
+
+	object = reflector->kind->decode(item, &meta, &cause);
+	if (object == NULL) {
+		reflector->stats.decode_errors++;
+		log_warn("kube reflector: skipping a listed %s object: %s",
+		    reflector->kind->name, cause ? cause : "invalid");
+		free(cause);
+		return 0;
+	}
+	if (kube_store_put(&reflector->listing, object, &replaced,
+	    &displaced) != 0) {
+		reflector->kind->free(object);
+		return -ENOMEM;
+	}
+	reflector->kind->free(replaced);
+	reflector->kind->free(displaced);
+	return 0;
+}
+
 static void
 kube_reflector_list_done(int error, int status, struct buf *body, void *arg)
 {
 	struct kube_reflector *reflector = arg;
-	const cJSON *items, *item, *metadata;
-	const char *list_rv, *next;
-	struct kube_meta meta;
-	void *object, *replaced, *displaced;
+	struct kube_list_page page;
 	char *cause = NULL, what[64];
-	cJSON *json;
 
 	reflector->call = NULL;
 	if (error != 0) {
@@ -277,53 +300,28 @@ kube_reflector_list_done(int error, int status, struct buf *body, void *arg)
 		kube_reflector_back_off(reflector, KUBE_REFLECTOR_LISTING, what);
 		return;
 	}
-	if ((json = cJSON_ParseWithLength(body->data, body->len)) == NULL) {
+	/* Item by item: each small tree is decoded while it is in cache. */
+	error = kube_list_parse(body->data, body->len, kube_reflector_list_item,
+	    reflector, &page, &cause);
+	if (error == 0 && page.resource_version == NULL) {
+		error = -EINVAL;
+		cause = strdup("the list has no resourceVersion");
+	}
+	if (error == 0) {
+		free(reflector->list_continue);
+		reflector->list_continue = page.continue_token;
+		page.continue_token = NULL;
+		free(reflector->resource_version);
+		reflector->resource_version = page.resource_version;
+		page.resource_version = NULL;
+	}
+	kube_list_page_free(&page);
+	if (error != 0) {
 		kube_reflector_back_off(reflector, KUBE_REFLECTOR_LISTING,
-		    "the list is not JSON");
+		    cause != NULL ? cause : strerror(-error));
+		free(cause);
 		return;
 	}
-	metadata = kube_object_get(json, "metadata", NULL);
-	items = kube_object_get(json, "items", NULL);
-	list_rv = kube_object_string(metadata, "resourceVersion", NULL);
-	if (list_rv == NULL || (items != NULL && !cJSON_IsArray(items) &&
-	    !cJSON_IsNull(items))) {
-		cJSON_Delete(json);
-		kube_reflector_back_off(reflector, KUBE_REFLECTOR_LISTING,
-		    "the list has no resourceVersion or items");
-		return;
-	}
-	cJSON_ArrayForEach(item, items) {
-		object = reflector->kind->decode(item, &meta, &cause);
-		if (object == NULL) {
-			reflector->stats.decode_errors++;
-			log_warn("kube reflector: skipping a listed %s object: %s",
-			    reflector->kind->name, cause ? cause : "invalid");
-			free(cause);
-			cause = NULL;
-			continue;
-		}
-		if (kube_store_put(&reflector->listing, object, &replaced,
-		    &displaced) != 0) {
-			reflector->kind->free(object);
-			cJSON_Delete(json);
-			kube_reflector_back_off(reflector, KUBE_REFLECTOR_LISTING,
-			    "out of memory");
-			return;
-		}
-		reflector->kind->free(replaced);
-		reflector->kind->free(displaced);
-	}
-	next = kube_object_string(metadata, "continue", NULL);
-	if (kube_reflector_replace_string(&reflector->list_continue,
-	    next != NULL && next[0] != '\0' ? next : NULL) != 0 ||
-	    kube_reflector_replace_string(&reflector->resource_version,
-	    list_rv) != 0) {
-		cJSON_Delete(json);
-		kube_reflector_back_off(reflector, KUBE_REFLECTOR_LISTING,
-		    "out of memory");
-		return;
-	}
-	cJSON_Delete(json);
 	if (reflector->list_continue != NULL) {
 		kube_reflector_list_page(reflector);
 		return;

@@ -39,6 +39,7 @@ kube_sources = \
 	src/kube-yaml.c src/kube-yaml.h \
 	src/kube-config.c src/kube-config.h \
 	src/kube-stream.c src/kube-stream.h \
+	src/kube-list.c src/kube-list.h \
 	src/kube-store.c src/kube-store.h \
 	src/kube-http.c src/kube-http.h \
 	src/kube-client.c src/kube-client.h \

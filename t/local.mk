@@ -29,16 +29,19 @@ agent_scripts = t/35-agent.sh
 
 # Kubernetes client.
 kube_unit_tests = t/test-kube-quantity t/test-kube-pod t/test-kube-config \
-	t/test-kube-stream t/test-kube-store t/test-kube-reflector
+	t/test-kube-stream t/test-kube-list t/test-kube-store \
+	t/test-kube-reflector
 kube_scripts = t/40-kube-list-watch.sh t/41-kube-apiserver-restart.sh \
 	t/42-kube-expired.sh t/43-kube-token.sh t/44-kube-patch.sh
 check_PROGRAMS += t/kube-probe
 t_kube_probe_SOURCES = t/kube-probe.c
-EXTRA_DIST += t/kube-lib.sh
+# Decoding benchmark, built and run standalone (-O2, no sanitizers).
+EXTRA_DIST += t/kube-lib.sh t/perf/kube.sh t/perf/kube.c
 t_test_kube_quantity_SOURCES = t/test-kube-quantity.c t/tap.h
 t_test_kube_pod_SOURCES = t/test-kube-pod.c t/tap.h
 t_test_kube_config_SOURCES = t/test-kube-config.c t/tap.h
 t_test_kube_stream_SOURCES = t/test-kube-stream.c t/tap.h
+t_test_kube_list_SOURCES = t/test-kube-list.c t/tap.h
 t_test_kube_store_SOURCES = t/test-kube-store.c t/tap.h
 t_test_kube_reflector_SOURCES = t/test-kube-reflector.c t/tap.h
 

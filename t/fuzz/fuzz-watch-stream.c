@@ -7,6 +7,8 @@
  * bytes, and both runs must see the same events in the same order (chunk
  * boundaries are not event boundaries).  Every well-formed event's object
  * goes through the pod and node decoders; a refusal must carry a cause.
+ * The same bytes are read as a LIST page item by item (kube-list.c): what
+ * that accepts must be a JSON object for cJSON too, with as many items.
  */
 #include "config.h"
 
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "kube-list.h"
 #include "kube-node.h"
 #include "kube-pod.h"
 #include "kube-stream.h"
@@ -66,6 +69,54 @@ fuzz_event(const struct kube_stream_event *event, void *arg)
 	return 0;
 }
 
+static int
+fuzz_count_item(const cJSON *item, void *arg)
+{
+	(void)item;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* Item by item must agree with one cJSON tree wherever it accepts. */
+static void
+fuzz_list(const char *text, size_t len)
+{
+	struct kube_list_page page;
+	const cJSON *child;
+	const char *end = NULL;
+	size_t counted = 0, expected = 0, i;
+	char *cause = NULL;
+	cJSON *whole;
+	int result;
+
+	result = kube_list_parse(text, len, fuzz_count_item, &counted, &page,
+	    &cause);
+	if (result != 0 && result != -EINVAL && result != -ENOMEM)
+		fuzz_fail("a list refused with an unexpected error");
+	if (result == -EINVAL && cause == NULL)
+		fuzz_fail("a list refused without a cause");
+	free(cause);
+	if (result == 0) {
+		whole = cJSON_ParseWithLengthOpts(text, len, &end, false);
+		if (whole == NULL || !cJSON_IsObject(whole))
+			fuzz_fail("a list accepted item by item is not a JSON object");
+		for (i = (size_t)(end - text); i < len; i++) {
+			if (text[i] != ' ' && text[i] != '\n' && text[i] != '\r' &&
+			    text[i] != '\t')
+				fuzz_fail("a list accepted with text after it");
+		}
+		cJSON_ArrayForEach(child, whole) {
+			if (child->string != NULL && strcmp(child->string, "items") == 0 &&
+			    cJSON_IsArray(child))
+				expected += (size_t)cJSON_GetArraySize(child);
+		}
+		if (expected != counted || page.items != counted)
+			fuzz_fail("item by item counted other items than cJSON");
+		cJSON_Delete(whole);
+	}
+	kube_list_page_free(&page);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -98,6 +149,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("chunking changed the events");
 	if (whole.events != pieces.events)
 		fuzz_fail("chunking changed the event count");
+
+	fuzz_list((const char *)data, size);
 
 	kube_stream_free(&whole);
 	kube_stream_free(&pieces);
