@@ -683,12 +683,6 @@ kube_http_cancel(struct kube_http_request *request)
 	kube_http_request_free(request);
 }
 
-uint64_t
-kube_http_received(const struct kube_http_request *request)
-{
-	return request->received;
-}
-
 void
 kube_http_close(struct kube_http *http, void (*closed)(struct kube_http *))
 {

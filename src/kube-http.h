@@ -77,9 +77,6 @@ struct kube_http_request *kube_http_start(struct kube_http *http,
 /* Abandon a request: no callback follows, its connection is closed. */
 void kube_http_cancel(struct kube_http_request *request);
 
-/* Bytes of response received so far, for "very short watch" decisions. */
-uint64_t kube_http_received(const struct kube_http_request *request);
-
 /*
  * Close every connection (requests in flight are cancelled without
  * callbacks); closed runs once all handles are closed.

@@ -343,7 +343,6 @@ main(void)
 	uv_loop_t loop;
 	char kubeconfig[1024], *cause = NULL;
 	int namelen = sizeof address, fd;
-	struct pod *pod;
 
 	log_init("test-kube-reflector", LOG_LEVEL_ERROR);
 	uv_loop_init(&loop);
@@ -415,7 +414,6 @@ main(void)
 	is_int(reflector.stats.full_relists, 1, "one quorum relist after the list's 410");
 	is_int(reflector.stats.syncs, 2, "two full replaces");
 	is_int(uv_loop_close(&loop), 0, "every handle closed (uv_loop_close)");
-	(void)pod;
 	buf_free(&server.log);
 	buf_free(&callbacks_seen);
 	unlink(token_path);
