@@ -59,13 +59,27 @@ t_cgroup_enforce_probe_SOURCES = t/cgroup-enforce-probe.c
 t_test_cgroup_discovery_SOURCES = t/test-cgroup-discovery.c t/tap.h
 t_test_cgroup_enforce_SOURCES = t/test-cgroup-enforce.c t/tap.h
 
+# Observation: BPF placement figures, PSI, the linter, traces (t/6N); the
+# probe the scripts drive; t/perf/observe.sh measures the overhead.
+observe_unit_tests = t/test-observe-hist t/test-observe-record \
+	t/test-observe-linter
+observe_scripts = t/60-observe.sh t/61-observe-psi.sh t/62-observe-trace.sh
+check_PROGRAMS += t/observe-probe t/perf/observe-pingpong
+t_observe_probe_SOURCES = t/observe-probe.c
+t_perf_observe_pingpong_SOURCES = t/perf/observe-pingpong.c
+t_test_observe_hist_SOURCES = t/test-observe-hist.c t/tap.h
+t_test_observe_record_SOURCES = t/test-observe-record.c t/tap.h
+t_test_observe_linter_SOURCES = t/test-observe-linter.c \
+	t/planner-scenario.h t/tap.h
+EXTRA_DIST += t/perf/observe.sh t/observe-lib.sh
+
 unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests) \
-	$(cgroup_unit_tests)
+	$(cgroup_unit_tests) $(observe_unit_tests)
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) $(core_scripts) $(cluster_scripts) $(agent_scripts) $(kube_scripts) \
-	$(engine_scripts) $(cgroup_scripts)
+	$(engine_scripts) $(cgroup_scripts) $(observe_scripts)
 EXTRA_DIST += t/lib.sh t/tap.h $(core_helper_scripts) $(core_scripts) $(cluster_scripts) $(agent_scripts) \
-	$(kube_scripts) $(engine_scripts) $(cgroup_scripts)
+	$(kube_scripts) $(engine_scripts) $(cgroup_scripts) $(observe_scripts)
 
 t_test_toml_SOURCES = t/test-toml.c t/tap.h
 t_toml_decoder_SOURCES = t/toml-decoder.c

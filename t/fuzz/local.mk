@@ -29,6 +29,8 @@ t/fuzz/fuzz-watch-stream: FUZZ_LIBS += $(LIBCJSON_LIBS)
 fuzz_targets += fuzz-http
 fuzz_http_sources = src/http-parser.c src/buf.c $(LLHTTP_SRCDIR)/llhttp.c \
 	$(LLHTTP_SRCDIR)/api.c $(LLHTTP_SRCDIR)/http.c
+fuzz_targets += fuzz-placement-record
+fuzz_placement_record_sources = src/observe-record.c src/observe-trace.c src/buf.c
 
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
