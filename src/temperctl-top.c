@@ -1,0 +1,429 @@
+/*
+ * temperctl-top.c - `temperctl top`: a live terminal view of the tiers, their
+ * runqueue latency and the busiest threads, from /api/v1/status,
+ * /api/v1/pods and /observe (when the agent serves it).
+ *
+ * Plain ANSI escapes, no curses: the view is a page redrawn on a timer into
+ * the alternate screen, and the only key is q.  A failed poll is shown on the
+ * screen and retried at the next refresh; the view never exits on its own
+ * unless --iterations says so.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "temperctl.h"
+#include "tier.h"
+
+#define TOP_DEFAULT_INTERVAL_MS 2000
+#define TOP_MIN_INTERVAL_MS 100
+#define TOP_BUSY_THREADS 10
+
+static volatile sig_atomic_t top_stop;
+
+static void
+top_on_signal(int signal_number)
+{
+	(void)signal_number;
+	top_stop = 1;
+}
+
+struct top {
+	struct temperctl *ctl;
+	struct termios saved;
+	bool raw;			/* stdin in non-canonical mode */
+	bool screen;			/* in the alternate screen */
+	unsigned rows, columns;
+	struct buf page;
+	cJSON *status, *pods, *observe;
+	char *status_error, *pods_error, *observe_error;
+	bool observe_missing;
+};
+
+static void
+top_terminal_size(struct top *top)
+{
+	struct winsize size;
+
+	top->rows = 24;
+	top->columns = 80;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 0 && size.ws_col > 0) {
+		top->rows = size.ws_row;
+		top->columns = size.ws_col;
+	}
+}
+
+static void
+top_terminal_enter(struct top *top)
+{
+	struct termios raw;
+
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &top->saved) == 0) {
+		raw = top->saved;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		top->raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+	}
+	if (isatty(STDOUT_FILENO)) {
+		/* The alternate screen keeps the user's scrollback intact. */
+		fputs("\033[?1049h\033[?25l", stdout);
+		top->screen = true;
+	}
+}
+
+static void
+top_terminal_leave(struct top *top)
+{
+	if (top->screen)
+		fputs("\033[?25h\033[?1049l", stdout);
+	fflush(stdout);
+	if (top->raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &top->saved);
+}
+
+/* GET path quietly: the view shows failures itself. */
+static cJSON *
+top_fetch(struct top *top, const char *path, char **error, bool *missing)
+{
+	struct api_response response;
+	char *cause = NULL;
+	cJSON *json = NULL, *reason;
+	int failed;
+
+	free(*error);
+	*error = NULL;
+	if (missing != NULL)
+		*missing = false;
+	failed = api_client_request(top->ctl->client, "GET", path, NULL, NULL, 0, &response, &cause);
+	if (failed != 0) {
+		*error = cause ? cause : strdup(strerror(-failed));
+		api_response_free(&response);
+		return NULL;
+	}
+	free(cause);
+	json = cJSON_ParseWithLength(response.body.data ? response.body.data : "", response.body.len);
+	if (response.status < 200 || response.status > 299) {
+		reason = cJSON_GetObjectItemCaseSensitive(json, "error");
+		if (missing != NULL && (response.status == 405 || (response.status == 404 &&
+		    cJSON_IsString(reason) && strncmp(reason->valuestring, "no such path", 12) == 0)))
+			*missing = true;
+		if (asprintf(error, "GET %s answered %d: %s", path, response.status,
+		    cJSON_IsString(reason) ? reason->valuestring : "(no reason given)") < 0)
+			*error = NULL;
+		cJSON_Delete(json);
+		json = NULL;
+	} else if (json == NULL && asprintf(error, "GET %s answered with something that is "
+	    "not JSON", path) < 0) {
+		*error = NULL;
+	}
+	api_response_free(&response);
+	return json;
+}
+
+static void
+top_poll(struct top *top)
+{
+	cJSON_Delete(top->status);
+	cJSON_Delete(top->pods);
+	cJSON_Delete(top->observe);
+	top->status = top_fetch(top, "/api/v1/status", &top->status_error, NULL);
+	top->pods = top_fetch(top, "/api/v1/pods", &top->pods_error, NULL);
+	top->observe = top_fetch(top, "/observe", &top->observe_error, &top->observe_missing);
+}
+
+static const char *
+top_string(const cJSON *object, const char *name, const char *fallback)
+{
+	const char *value = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(object, name));
+
+	return value ? value : fallback;
+}
+
+static double
+top_number(const cJSON *object, const char *name)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
+
+	return cJSON_IsNumber(item) ? item->valuedouble : 0;
+}
+
+/* One line of the page, cut at the terminal's width. */
+__attribute__((format(printf, 2, 3)))
+static void
+top_line(struct top *top, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	len = strlen(line);
+	if (len > top->columns)
+		len = top->columns;
+	buf_append(&top->page, line, len);
+	/* Erase what a longer line of the last page left behind. */
+	buf_puts(&top->page, top->screen ? "\033[K\n" : "\n");
+}
+
+/* The /observe entry of a tier, or NULL. */
+static const cJSON *
+top_observed_tier(const struct top *top, const char *tier)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(top->observe, "tiers"))
+		if (strcmp(top_string(item, "tier", ""), tier) == 0)
+			return item;
+	return NULL;
+}
+
+static void
+top_render(struct top *top)
+{
+	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(top->status, "plan");
+	const cJSON *safe = cJSON_GetObjectItemCaseSensitive(top->status, "safe_mode");
+	const cJSON *enforcement = cJSON_GetObjectItemCaseSensitive(top->status, "enforcement");
+	const cJSON *pod, *tier_item, *thread;
+	char when[16] = "", layers[256];
+	time_t now = time(NULL);
+	struct tm tm;
+	unsigned shown = 0;
+
+	buf_reset(&top->page);
+	if (top->screen)
+		buf_puts(&top->page, "\033[H");
+	if (localtime_r(&now, &tm) != NULL)
+		strftime(when, sizeof when, "%H:%M:%S", &tm);
+	top_line(top, "temperctl top - %s - node %s - %s   (q quits)",
+	    api_client_address(top->ctl->client), top_string(top->status, "node", "?"), when);
+	if (top->status == NULL) {
+		top_line(top, "agent: %s", top->status_error ? top->status_error : "no answer");
+	} else {
+		top_line(top, "plan generation %.0f, %.0f pods, membership %s; safe mode %s; "
+		    "enforcement %s", top_number(plan, "generation"), top_number(plan, "pods"),
+		    top_string(plan, "membership", "?"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(safe, "active")) ? "ON" : "off",
+		    top_string(enforcement, "state", "?"));
+	}
+	if (top->observe == NULL)
+		top_line(top, "observation: %s", top->observe_missing ?
+		    "not served by this agent (GET /observe: no such path); latency unknown" :
+		    top->observe_error ? top->observe_error : "none yet");
+	else
+		top_line(top, "observation: BPF %s, window %.1f s",
+		    top_string(cJSON_GetObjectItemCaseSensitive(top->observe, "bpf"), "state", "?"),
+		    top_number(cJSON_GetObjectItemCaseSensitive(top->observe, "window"), "seconds"));
+	top_line(top, "%s", "");
+	top_line(top, "%-11s %5s %9s  %-18s %7s %9s %9s", "TIER", "PODS", "REQUEST", "LAYERS",
+	    "CORES", "P50 us", "P99 us");
+	for (int t = 0; t < TIER_COUNT; t++) {
+		const char *name = tier_name((enum tier)t);
+		const cJSON *observed = top_observed_tier(top, name);
+		const cJSON *window = cJSON_GetObjectItemCaseSensitive(observed, "window");
+		const cJSON *latency = cJSON_GetObjectItemCaseSensitive(window, "runqueue_latency");
+		double request = 0;
+		unsigned pods = 0;
+		size_t used = 0;
+		char p50[16] = "-", p99[16] = "-", cores[16] = "-";
+
+		layers[0] = '\0';
+		cJSON_ArrayForEach(pod, top->pods) {
+			const char *layer = top_string(pod, "layer", NULL);
+
+			if (strcmp(top_string(pod, "tier", ""), name) != 0)
+				continue;
+			pods++;
+			request += top_number(pod, "cpu_request_millis");
+			/* A tier may span layers (high, high-2); list each once. */
+			if (layer != NULL && !strstr(layers, layer) && used + strlen(layer) + 2 <
+			    sizeof layers)
+				used += (size_t)snprintf(layers + used, sizeof layers - used, "%s%s",
+				    used ? "," : "", layer);
+		}
+		if (observed != NULL) {
+			snprintf(cores, sizeof cores, "%.2f", top_number(window, "cores"));
+			if (top_number(latency, "count") > 0) {
+				snprintf(p50, sizeof p50, "%.0f", top_number(latency, "p50_us"));
+				snprintf(p99, sizeof p99, "%.0f", top_number(latency, "p99_us"));
+			}
+		}
+		top_line(top, "%-11s %5u %8.0fm  %-18s %7s %9s %9s", name, pods, request,
+		    layers[0] ? layers : "-", cores, p50, p99);
+	}
+	top_line(top, "%s", "");
+	top_line(top, "BUSY THREADS");
+	top_line(top, "%8s  %-16s %-10s %6s  %s", "TID", "COMM", "TIER", "CORES", "POD");
+	cJSON_ArrayForEach(tier_item, cJSON_GetObjectItemCaseSensitive(top->observe, "tiers"))
+		cJSON_ArrayForEach(thread, cJSON_GetObjectItemCaseSensitive(tier_item, "top_threads")) {
+			if (shown++ >= TOP_BUSY_THREADS)
+				break;
+			top_line(top, "%8.0f  %-16s %-10s %6.2f  %s", top_number(thread, "tid"),
+			    top_string(thread, "comm", "?"), top_string(thread, "tier", "?"),
+			    top_number(thread, "cores"), top_string(thread, "pod", ""));
+		}
+	if (shown == 0)
+		top_line(top, "%8s  %s", "", top->observe ? "(no thread ran in the window)" :
+		    "(needs /observe)");
+	top_line(top, "%s", "");
+	top_line(top, "%-40s %-11s %-12s %8s", "POD", "TIER", "LAYER", "REQUEST");
+	if (top->pods == NULL)
+		top_line(top, "%s", top->pods_error ? top->pods_error : "(no pods)");
+	cJSON_ArrayForEach(pod, top->pods) {
+		char name[512];
+
+		snprintf(name, sizeof name, "%s/%s", top_string(pod, "namespace", "?"),
+		    top_string(pod, "name", "?"));
+		top_line(top, "%-40s %-11s %-12s %7.0fm", name, top_string(pod, "tier", "?"),
+		    top_string(pod, "layer", "(none)"), top_number(pod, "cpu_request_millis"));
+	}
+	if (top->screen)
+		buf_puts(&top->page, "\033[J");
+}
+
+/* Print the page, cut to the terminal's height. */
+static void
+top_show(struct top *top)
+{
+	size_t len = 0;
+	unsigned lines = 0;
+
+	if (!top->screen) {
+		fwrite(top->page.data, 1, top->page.len, stdout);
+		fflush(stdout);
+		return;
+	}
+	while (len < top->page.len && lines < top->rows - 1) {
+		if (top->page.data[len++] == '\n')
+			lines++;
+	}
+	fwrite(top->page.data, 1, len, stdout);
+	fputs("\033[J", stdout);
+	fflush(stdout);
+}
+
+static void
+top_print_json(struct top *top)
+{
+	cJSON *json = cJSON_CreateObject();
+	char *printed;
+
+	cJSON_AddItemToObject(json, "status", top->status ? cJSON_Duplicate(top->status, true) :
+	    cJSON_CreateNull());
+	cJSON_AddItemToObject(json, "pods", top->pods ? cJSON_Duplicate(top->pods, true) :
+	    cJSON_CreateNull());
+	cJSON_AddItemToObject(json, "observe", top->observe ? cJSON_Duplicate(top->observe, true) :
+	    cJSON_CreateNull());
+	if (top->status_error != NULL)
+		cJSON_AddStringToObject(json, "error", top->status_error);
+	printed = cJSON_PrintUnformatted(json);
+	if (printed != NULL)
+		puts(printed);
+	fflush(stdout);
+	free(printed);
+	cJSON_Delete(json);
+}
+
+/* Wait for the interval or the q key; true when the view should end. */
+static bool
+top_wait(struct top *top, unsigned interval_ms)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	struct timespec start, now;
+	char key;
+	long elapsed;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (top_stop)
+			return true;
+		if (elapsed >= (long)interval_ms)
+			return false;
+		if (!top->raw) {
+			struct timespec nap = { 0, 50 * 1000000L };
+
+			nanosleep(&nap, NULL);
+			continue;
+		}
+		if (poll(&pfd, 1, (int)(interval_ms - elapsed)) > 0) {
+			if (read(STDIN_FILENO, &key, 1) == 1 && (key == 'q' || key == 'Q'))
+				return true;
+			if (pfd.revents & (POLLHUP | POLLERR))
+				top->raw = false;
+		}
+	}
+}
+
+int
+temperctl_top(struct temperctl *ctl, int argc, char **argv)
+{
+	struct top top = { .ctl = ctl };
+	struct sigaction action = { .sa_handler = top_on_signal };
+	unsigned long interval = TOP_DEFAULT_INTERVAL_MS, iterations = 0, done = 0;
+	int code;
+
+	(void)argv;
+	if (argc != 0)
+		return temperctl_usage_error(ctl, "takes no operands");
+	if (ctl->args.interval != NULL && (!temperctl_parse_unsigned(ctl->args.interval,
+	    3600000, &interval) || interval < TOP_MIN_INTERVAL_MS))
+		return temperctl_usage_error(ctl, "--interval wants milliseconds, at least %d",
+		    TOP_MIN_INTERVAL_MS);
+	if (ctl->args.iterations != NULL && (!temperctl_parse_unsigned(ctl->args.iterations,
+	    1000000, &iterations) || iterations == 0))
+		return temperctl_usage_error(ctl, "--iterations wants a positive number");
+	if ((code = temperctl_connect(ctl)) != 0)
+		return code;
+	/* Refuse to start a view of nothing: the first poll must reach the agent. */
+	top_poll(&top);
+	if (top.status == NULL) {
+		code = temperctl_fail(top.status_error && strstr(top.status_error, "answered") ?
+		    TEMPERCTL_EXIT_AGENT_ERROR : TEMPERCTL_EXIT_UNREACHABLE, "top: %s",
+		    top.status_error ? top.status_error : "no status from the agent");
+		goto out;
+	}
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+	sigaction(SIGHUP, &action, NULL);
+	if (!ctl->args.json)
+		top_terminal_enter(&top);
+	for (;;) {
+		if (ctl->args.json) {
+			top_print_json(&top);
+		} else {
+			top_terminal_size(&top);
+			top_render(&top);
+			top_show(&top);
+		}
+		if (iterations != 0 && ++done >= iterations)
+			break;
+		if (top_wait(&top, (unsigned)interval))
+			break;
+		top_poll(&top);
+	}
+	top_terminal_leave(&top);
+	code = TEMPERCTL_EXIT_OK;
+out:
+	buf_free(&top.page);
+	cJSON_Delete(top.status);
+	cJSON_Delete(top.pods);
+	cJSON_Delete(top.observe);
+	free(top.status_error);
+	free(top.pods_error);
+	free(top.observe_error);
+	return code;
+}
