@@ -60,7 +60,17 @@ cgroup_sources = \
 	src/cgroup-discovery.c src/cgroup-discovery.h \
 	src/cgroup-enforce.c src/cgroup-enforce.h
 
-libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(ctl_sources)
+# Observation: BPF placement figures, PSI, the placement linter, traces.
+observe_sources = \
+	src/observe.c src/observe.h \
+	src/observe-hist.c src/observe-hist.h \
+	src/observe-record.c src/observe-record.h \
+	src/observe-psi.c src/observe-psi.h \
+	src/observe-linter.c src/observe-linter.h \
+	src/observe-trace.c src/observe-trace.h
+src/observe.$(OBJEXT): bpf/placement.skel.h
+
+libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(observe_sources) $(ctl_sources)
 
 # llhttp is compiled from the sources Debian's node-llhttp installs; they are
 # copied into the build tree at build time, never into the repository.
