@@ -70,7 +70,11 @@ observe_sources = \
 	src/observe-trace.c src/observe-trace.h
 src/observe.$(OBJEXT): bpf/placement.skel.h
 
-libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(observe_sources) $(ctl_sources)
+# Scheduler supervisor: the kernel gate, scx_layered on the loop, the hint writer.
+supervisor_sources = \
+	src/scx-gate.c src/scx-gate.h
+
+libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(observe_sources) $(ctl_sources) $(supervisor_sources)
 
 # llhttp is compiled from the sources Debian's node-llhttp installs; they are
 # copied into the build tree at build time, never into the repository.

@@ -74,12 +74,19 @@ t_test_observe_linter_SOURCES = t/test-observe-linter.c \
 EXTRA_DIST += t/perf/observe.sh t/observe-lib.sh
 
 unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests) \
-	$(cgroup_unit_tests) $(observe_unit_tests)
+	$(cgroup_unit_tests) $(observe_unit_tests) $(supervisor_unit_tests)
+# Scheduler supervisor: the kernel gate, scx_layered supervision, the hint
+# writer (t/7N), the real scx_layered from t/scx/build.
+supervisor_unit_tests = t/test-scx-gate
+supervisor_scripts =
+t_test_scx_gate_SOURCES = t/test-scx-gate.c t/tap.h
+EXTRA_DIST += t/scx/README.md t/scx/versions.sh t/scx/build t/scx/available
+
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) $(core_scripts) $(cluster_scripts) $(agent_scripts) $(kube_scripts) \
-	$(engine_scripts) $(cgroup_scripts) $(observe_scripts)
+	$(engine_scripts) $(cgroup_scripts) $(observe_scripts) $(supervisor_scripts)
 EXTRA_DIST += t/lib.sh t/tap.h $(core_helper_scripts) $(core_scripts) $(cluster_scripts) $(agent_scripts) \
-	$(kube_scripts) $(engine_scripts) $(cgroup_scripts) $(observe_scripts)
+	$(kube_scripts) $(engine_scripts) $(cgroup_scripts) $(observe_scripts) $(supervisor_scripts)
 
 t_test_toml_SOURCES = t/test-toml.c t/tap.h
 t_toml_decoder_SOURCES = t/toml-decoder.c
