@@ -54,8 +54,10 @@ engine_scripts =
 # the scripts and t/perf/colocation.sh drive.
 cgroup_unit_tests = t/test-cgroup-discovery t/test-cgroup-enforce
 cgroup_scripts = t/50-cgroup-discovery.sh t/51-cgroup-enforce.sh
-check_PROGRAMS += t/cgroup-enforce-probe
+check_PROGRAMS += t/cgroup-enforce-probe t/perf/loadgen
 t_cgroup_enforce_probe_SOURCES = t/cgroup-enforce-probe.c
+t_perf_loadgen_SOURCES = t/perf/loadgen.c
+EXTRA_DIST += t/perf/colocation.sh
 t_test_cgroup_discovery_SOURCES = t/test-cgroup-discovery.c t/tap.h
 t_test_cgroup_enforce_SOURCES = t/test-cgroup-enforce.c t/tap.h
 
