@@ -75,8 +75,6 @@ t_test_observe_linter_SOURCES = t/test-observe-linter.c \
 	t/planner-scenario.h t/tap.h
 EXTRA_DIST += t/perf/observe.sh t/observe-lib.sh
 
-unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests) \
-	$(cgroup_unit_tests) $(observe_unit_tests) $(supervisor_unit_tests)
 # Scheduler supervisor: the kernel gate, scx_layered supervision, the hint
 # writer (t/7N), the real scx_layered from t/scx/build.
 supervisor_unit_tests = t/test-scx-gate
@@ -84,6 +82,8 @@ supervisor_scripts =
 t_test_scx_gate_SOURCES = t/test-scx-gate.c t/tap.h
 EXTRA_DIST += t/scx/README.md t/scx/versions.sh t/scx/build t/scx/available
 
+unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests) \
+	$(cgroup_unit_tests) $(observe_unit_tests) $(supervisor_unit_tests)
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) $(core_scripts) $(cluster_scripts) $(agent_scripts) $(kube_scripts) \
 	$(engine_scripts) $(cgroup_scripts) $(observe_scripts) $(supervisor_scripts)
