@@ -121,3 +121,10 @@ perf-plan: t/perf/plan$(EXEEXT)
 .PHONY: perf-plan
 
 include t/fuzz/local.mk
+
+# temperctl: the CLI against a running agent and offline (t/8N); the
+# OpenAPI checker t/80 runs against the agent.
+ctl_scripts = t/81-temperctl-simulate.sh
+ctl_helper_scripts = t/openapi-check.py
+TESTS += $(ctl_scripts)
+EXTRA_DIST += $(ctl_scripts) $(ctl_helper_scripts)
