@@ -544,6 +544,7 @@ cgroup_enforce_plan_fences(struct cgroup_enforce_plan *plan,
 			const struct cgroup_enforce_fence *fence = &fences[f];
 			size_t slashes = 0, end = 0, count = 0;
 			bool first = true;
+			char *cpus;
 
 			for (size_t i = 0; i < fence->relative_len && slashes < depth; i++)
 				if (fence->relative[i] == '/' && ++slashes == depth)
@@ -569,8 +570,7 @@ cgroup_enforce_plan_fences(struct cgroup_enforce_plan *plan,
 			for (unsigned id = 0; id <= max_id; id++)
 				if (union_mask[id])
 					ids[count++] = id;
-			char *cpus = cgroup_enforce_format_cpus(ids, count);
-			if (cpus == NULL) {
+			if ((cpus = cgroup_enforce_format_cpus(ids, count)) == NULL) {
 				error = -ENOMEM;
 				goto out;
 			}
