@@ -1,2 +1,5 @@
 # man/local.mk - mdoc manual pages.
 dist_man_MANS = man/temperd.8 man/temper.conf.5
+
+# temperctl
+dist_man_MANS += man/temperctl.1
