@@ -2,11 +2,11 @@
 #
 # vmlinux.h is generated from the running kernel's BTF at build time.
 
-bpf_programs = bpf/selftest.bpf.c bpf/placement.bpf.c
+bpf_programs = bpf/selftest.bpf.c bpf/placement.bpf.c bpf/hint.bpf.c
 bpf_skeletons = $(bpf_programs:.bpf.c=.skel.h)
 bpf_objects = $(bpf_programs:.bpf.c=.bpf.o)
 
-EXTRA_DIST += $(bpf_programs) bpf/selftest.h bpf/placement.h
+EXTRA_DIST += $(bpf_programs) bpf/selftest.h bpf/placement.h bpf/hint.h
 BUILT_SOURCES += bpf/vmlinux.h $(bpf_skeletons)
 CLEANFILES += bpf/vmlinux.h $(bpf_skeletons) $(bpf_objects)
 

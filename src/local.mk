@@ -72,7 +72,9 @@ src/observe.$(OBJEXT): bpf/placement.skel.h
 
 # Scheduler supervisor: the kernel gate, scx_layered on the loop, the hint writer.
 supervisor_sources = \
-	src/scx-gate.c src/scx-gate.h
+	src/scx-gate.c src/scx-gate.h \
+	src/hint-map.c src/hint-map.h
+src/hint-map.$(OBJEXT): bpf/hint.skel.h
 
 libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(observe_sources) $(ctl_sources) $(supervisor_sources)
 

@@ -77,9 +77,10 @@ EXTRA_DIST += t/perf/observe.sh t/observe-lib.sh
 
 # Scheduler supervisor: the kernel gate, scx_layered supervision, the hint
 # writer (t/7N), the real scx_layered from t/scx/build.
-supervisor_unit_tests = t/test-scx-gate
+supervisor_unit_tests = t/test-scx-gate t/test-hint-map
 supervisor_scripts =
 t_test_scx_gate_SOURCES = t/test-scx-gate.c t/tap.h
+t_test_hint_map_SOURCES = t/test-hint-map.c t/tap.h
 EXTRA_DIST += t/scx/README.md t/scx/versions.sh t/scx/build t/scx/available
 
 unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests) \
