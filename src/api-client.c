@@ -469,11 +469,15 @@ api_client_handshake(struct api_client_exchange *exchange, char **cause)
 	}
 	if (error == 0)
 		error = api_client_flush_tls(exchange);
-	if (error != 0)
+	if (error != 0) {
 		api_client_set_cause(cause, "TLS handshake with the agent at %s failed: %s",
 		    exchange->client->address, error == -ETIMEDOUT || error == -ECONNRESET ||
 		    tls_session_error(exchange->session) == NULL ? strerror(-error) :
 		    tls_session_error(exchange->session));
+		/* No secure connection is no connection, whatever mbedtls said. */
+		if (error != -ETIMEDOUT && error != -ENOMEM)
+			error = -ECONNABORTED;
+	}
 	return error;
 }
 

@@ -60,8 +60,8 @@ void api_client_set_timeout(struct api_client *client, int timeout_ms);
  * caller releases with api_response_free, also after an error).  body may
  * be NULL.  0, or a negative errno with *cause: ECONNREFUSED, ENOENT,
  * EACCES, ETIMEDOUT ... (the agent could not be reached or stopped
- * answering), EPROTO (not HTTP), EFBIG (a body past API_CLIENT_MAX_BODY),
- * ENOMEM.
+ * answering), ECONNABORTED (no TLS session could be made), EPROTO (not
+ * HTTP), EFBIG (a body past API_CLIENT_MAX_BODY), ENOMEM.
  */
 int api_client_request(struct api_client *client, const char *method,
     const char *path, const char *content_type, const char *body,

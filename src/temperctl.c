@@ -639,8 +639,12 @@ temperctl_note_concerns(const char *note, const cJSON *pod, const char *layer)
 		return true;
 	if (temperctl_string(pod, "uid") != NULL && strstr(note, temperctl_string(pod, "uid")))
 		return true;
-	/* A tier's sizing note starts "info: critical: ..." and the budget note "info: node:". */
-	note = strchr(note, ':') ? strchr(note, ':') + 2 : note;
+	/* A tier's sizing note starts "critical: ..." and the budget note "node:"
+	 * (rendered notes carry an "info: " or "warning: " level first). */
+	if (strncmp(note, "info: ", 6) == 0)
+		note += 6;
+	else if (strncmp(note, "warning: ", 9) == 0)
+		note += 9;
 	if (strncmp(note, "node:", 5) == 0)
 		return true;
 	if (layer == NULL)
