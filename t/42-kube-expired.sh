@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # t/42-kube-expired.sh - a forced 410.  The probe is frozen (SIGSTOP) after
-# its first list; meanwhile pods are deleted, created and changed, etcd is
-# compacted and kube-apiserver restarted, so its watch cache starts cold
-# and the probe's resourceVersion is history.  Thawed, the probe's resumed
-# watch gets 410 Expired; it relists (last seen version, then a quorum
-# read when that is compacted too), and the full replace deletes exactly
-# the pods that vanished while it was away.
+# its first list and kube-apiserver stopped, so no event of what follows
+# can reach it, not even through socket buffers; then pods are deleted,
+# created and changed, etcd is compacted and kube-apiserver restarted with
+# a cold watch cache, so the probe's resourceVersion is history.  Thawed,
+# the probe's resumed watch gets 410 Expired; it relists (last seen
+# version, then a quorum read when that is compacted too), and the full
+# replace deletes exactly the pods that vanished while it was away.
 set -uo pipefail
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$TOP_SRCDIR/t/lib.sh"
@@ -26,6 +27,8 @@ is "$(status_value "$S" objects)" 120 "listed 120 pods"
 deletes_before=$(status_value "$S" deletes)
 
 kill -STOP "$PROBE_PID"
+"$CLUSTER_TOOLS/ctl" "$CD" stop-apiserver 2>"$TMP/ctl.log"
+"$CLUSTER_TOOLS/ctl" "$CD" start-apiserver 2>>"$TMP/ctl.log"
 k delete pods --grace-period=0 --force $(seq -f 'old-%g' 0 29) >/dev/null 2>&1
 kube_pods node-a new 25
 k label pods $(seq -f 'old-%g' 60 79) changed=yes >/dev/null
@@ -34,11 +37,12 @@ kube_pods node-b noise 100
 rev=$("$CLUSTER_TOOLS/compact" "$CD" 2>/dev/null | tail -n1)
 diag "etcd compacted at revision $rev"
 ok "kube-apiserver restarted with a cold watch cache" \
-	"$CLUSTER_TOOLS/ctl" "$CD" restart-apiserver 2>"$TMP/ctl.log"
+	"$CLUSTER_TOOLS/ctl" "$CD" restart-apiserver 2>>"$TMP/ctl.log"
 lines_before=$(wc -l <"$TMP/watch.out")
 kill -CONT "$PROBE_PID"
 
-WAIT_SECONDS=90 wait_for dump_matches "$TMP/dump" node-a
+WAIT_SECONDS=90 wait_for status_at_least "$S" syncs 2
+WAIT_SECONDS=30 wait_for dump_matches "$TMP/dump" node-a
 ok "the store equals a fresh LIST after the relist" dump_matches "$TMP/dump" node-a
 show_dump_diff "$TMP/dump" node-a
 ok "the resumed watch met 410 Expired and relisted" status_at_least "$S" relists_expired 1
