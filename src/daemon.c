@@ -8,10 +8,13 @@
 #include <sys/stat.h>
 
 #include "agent.h"
+#include "controller.h"
+#include "extender.h"
 #include "daemon.h"
 #include "http-server.h"
 #include "log.h"
 #include "metrics.h"
+#include "webhook.h"
 
 /*
  * temperctl talks to the agent through STATE_DIR/agent.sock (mode 0600):
@@ -35,6 +38,47 @@ daemon_listen_socket(struct daemon *daemon)
 		    cause ? cause : "cannot open the agent socket", daemon->conf.listen);
 	free(cause);
 	free(address);
+}
+
+/* The extender, webhook and controller roles, each when asked for. */
+static int
+daemon_start_cluster_roles(struct daemon *daemon, char **cause)
+{
+	const char *kubeconfig = daemon->conf.kubeconfig;
+	int error;
+
+	cluster_config_defaults(&daemon->cluster);
+	if (daemon->conf.roles & CONF_ROLE_EXTENDER) {
+		daemon->extender = extender_new(&daemon->loop, daemon->metrics,
+		    &(struct extender_options){ .engine = &daemon->conf.engine,
+		    .cluster = &daemon->cluster, .kubeconfig = kubeconfig,
+		    .http = daemon->http, .readiness = &daemon->readiness }, cause);
+		if (daemon->extender == NULL)
+			return errno ? -errno : -EINVAL;
+		if ((error = extender_start(daemon->extender)) != 0)
+			return error;
+	}
+	if (daemon->conf.roles & CONF_ROLE_WEBHOOK) {
+		daemon->webhook = webhook_new(&daemon->loop, daemon->metrics,
+		    &(struct webhook_options){ .engine = &daemon->conf.engine,
+		    .cluster = &daemon->cluster, .http = daemon->http,
+		    .readiness = &daemon->readiness,
+		    .tls = daemon->conf.tls_cert != NULL }, cause);
+		if (daemon->webhook == NULL)
+			return errno ? -errno : -EINVAL;
+		if ((error = webhook_start(daemon->webhook)) != 0)
+			return error;
+	}
+	if (daemon->conf.roles & CONF_ROLE_CONTROLLER) {
+		daemon->controller = controller_new(&daemon->loop, daemon->metrics,
+		    &(struct controller_options){ .cluster = &daemon->cluster,
+		    .kubeconfig = kubeconfig, .readiness = &daemon->readiness }, cause);
+		if (daemon->controller == NULL)
+			return errno ? -errno : -EINVAL;
+		if ((error = controller_start(daemon->controller)) != 0)
+			return error;
+	}
+	return 0;
 }
 
 int
@@ -86,6 +130,8 @@ daemon_init(struct daemon *daemon, struct conf *conf, const char *conf_path,
 		if ((error = agent_start(daemon->agent)) != 0)
 			return error;
 	}
+	if ((error = daemon_start_cluster_roles(daemon, cause)) != 0)
+		return error;
 	log_info("temperd %s started: roles %s, listen %s%s, config %s",
 	    PACKAGE_VERSION, daemon->roles, daemon->conf.listen,
 	    daemon->conf.tls_cert ? " (TLS)" : "",
@@ -141,6 +187,18 @@ daemon_stop(struct daemon *daemon)
 	if (daemon->agent != NULL) {
 		daemon->stopping_parts++;
 		agent_stop(daemon->agent, daemon_role_stopped, daemon);
+	}
+	if (daemon->extender != NULL) {
+		daemon->stopping_parts++;
+		extender_stop(daemon->extender, daemon_role_stopped, daemon);
+	}
+	if (daemon->webhook != NULL) {
+		daemon->stopping_parts++;
+		webhook_stop(daemon->webhook, daemon_role_stopped, daemon);
+	}
+	if (daemon->controller != NULL) {
+		daemon->stopping_parts++;
+		controller_stop(daemon->controller, daemon_role_stopped, daemon);
 	}
 	daemon_role_stopped(daemon);
 }
@@ -224,6 +282,12 @@ daemon_free(struct daemon *daemon)
 {
 	agent_free(daemon->agent);
 	daemon->agent = NULL;
+	extender_free(daemon->extender);
+	daemon->extender = NULL;
+	webhook_free(daemon->webhook);
+	daemon->webhook = NULL;
+	controller_free(daemon->controller);
+	daemon->controller = NULL;
 	http_server_free(daemon->http);
 	daemon->http = NULL;
 	metrics_free(daemon->metrics);

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "common-routes.h"
+#include "cluster-config.h"
 #include "conf.h"
 #include "readiness.h"
 
@@ -19,7 +20,10 @@
 #define DAEMON_AGENT_SOCKET "agent.sock"
 
 struct agent;
+struct controller;
+struct extender;
 struct http_server;
+struct webhook;
 struct metrics;
 
 /* Re-applies the command line over a freshly read file on SIGHUP. */
@@ -38,6 +42,11 @@ struct daemon {
 	struct common_routes routes;
 	char roles[128];
 	struct agent *agent;		/* --role=agent */
+	/* [extender], [webhook], [controller]: defaults until conf.c reads them. */
+	struct cluster_config cluster;
+	struct extender *extender;	/* --role=extender */
+	struct webhook *webhook;	/* --role=webhook */
+	struct controller *controller;	/* --role=controller */
 	unsigned stopping_parts;	/* roles and the server still closing */
 
 	uv_signal_t sigterm;

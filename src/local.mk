@@ -76,7 +76,17 @@ supervisor_sources = \
 	src/hint-map.c src/hint-map.h
 src/hint-map.$(OBJEXT): bpf/hint.skel.h
 
-libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(observe_sources) $(ctl_sources) $(supervisor_sources)
+# Cluster roles: scheduler extender, overcommit webhook, safe-mode controller.
+cluster_sources = \
+	src/cluster-config.c src/cluster-config.h \
+	src/extender-policy.c src/extender-policy.h \
+	src/extender.c src/extender.h \
+	src/admission.c src/admission.h \
+	src/webhook.c src/webhook.h \
+	src/controller-policy.c src/controller-policy.h \
+	src/controller.c src/controller.h
+
+libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(observe_sources) $(ctl_sources) $(supervisor_sources) $(cluster_sources)
 
 # llhttp is compiled from the sources Debian's node-llhttp installs; they are
 # copied into the build tree at build time, never into the repository.

@@ -129,3 +129,14 @@ ctl_scripts = t/80-temperctl.sh t/81-temperctl-simulate.sh t/82-temperctl-client
 ctl_helper_scripts = t/openapi-check.py t/fake-agent.py
 TESTS += $(ctl_scripts)
 EXTRA_DIST += $(ctl_scripts) $(ctl_helper_scripts)
+
+# Cluster roles: scheduler extender, overcommit webhook, safe-mode controller
+# (unit tests of the pure deciders; t/9N scripts against the real control plane).
+cluster_unit_tests = t/test-extender t/test-webhook t/test-controller
+cluster_role_scripts =
+t_test_extender_SOURCES = t/test-extender.c t/tap.h
+t_test_webhook_SOURCES = t/test-webhook.c t/tap.h
+t_test_controller_SOURCES = t/test-controller.c t/tap.h
+check_PROGRAMS += $(cluster_unit_tests)
+TESTS += $(cluster_unit_tests) $(cluster_role_scripts)
+EXTRA_DIST += $(cluster_role_scripts)

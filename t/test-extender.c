@@ -1,0 +1,260 @@
+/* test-extender.c - the extender's decisions and its wire JSON. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "cluster-config.h"
+#include "engine-config.h"
+#include "extender-policy.h"
+#include "tap.h"
+#include "toml.h"
+
+static struct engine_config engine;
+static struct cluster_config cluster;
+static struct extender_policy policy = { &engine, &cluster };
+
+/* A node state from allocatable millis and a distribution text. */
+static struct extender_node_state
+state_of(int64_t allocatable, const char *distribution, bool safe_mode)
+{
+	struct extender_node_state state = { 0 };
+
+	state.allocatable_millis = allocatable;
+	state.safe_mode = safe_mode;
+	state.annotated = distribution != NULL &&
+	    qos_distribution_parse(distribution, &state.distribution, NULL) == 0;
+	return state;
+}
+
+#define EMPTY "{\"critical\":{\"pods\":0,\"cpu_millis\":0},\"high\":{\"pods\":0,\"cpu_millis\":0},\"normal\":{\"pods\":0,\"cpu_millis\":0},\"low\":{\"pods\":0,\"cpu_millis\":0},\"background\":{\"pods\":0,\"cpu_millis\":0}}"
+#define CRIT(n, m) "{\"critical\":{\"pods\":" #n ",\"cpu_millis\":" #m "},\"high\":{\"pods\":0,\"cpu_millis\":0},\"normal\":{\"pods\":0,\"cpu_millis\":0},\"low\":{\"pods\":0,\"cpu_millis\":0},\"background\":{\"pods\":0,\"cpu_millis\":0}}"
+#define BATCH(n, m) "{\"critical\":{\"pods\":0,\"cpu_millis\":0},\"high\":{\"pods\":0,\"cpu_millis\":0},\"normal\":{\"pods\":0,\"cpu_millis\":0},\"low\":{\"pods\":0,\"cpu_millis\":0},\"background\":{\"pods\":" #n ",\"cpu_millis\":" #m "}}"
+
+static void
+test_budget(void)
+{
+	struct extender_node_state s = state_of(8000, CRIT(1, 2000), false);
+	struct extender_budget b;
+
+	/* 8 CPUs: 1 system, max(1, 10% -> 1) reserve: 6 fenceable (the planner's rule). */
+	extender_policy_budget(&policy, &s, &b);
+	is_int(b.cpus, 8, "8000m allocatable is 8 CPUs");
+	is_int(b.fenceable_cpus, 6, "... of which 6 are fenceable (1 system, 1 reserve)");
+	is_int(b.critical_millis, 2000, "critical holds 2 whole cores");
+	cluster.extender_threads_per_core = 2;
+	extender_policy_budget(&policy, &s, &b);
+	is_int(b.fenceable_cpus, 4, "with 2 threads per core the reserve rounds up to a core: 4");
+	cluster.extender_threads_per_core = 1;
+	s = state_of(2000, EMPTY, false);
+	extender_policy_budget(&policy, &s, &b);
+	is_int(b.fenceable_cpus, 0, "a 2-CPU node has nothing to fence");
+	s = state_of(-1, EMPTY, false);
+	extender_policy_budget(&policy, &s, &b);
+	is_int(b.fenceable_cpus, 0, "a node without allocatable CPUs has nothing to fence");
+}
+
+static void
+test_filter_decisions(void)
+{
+	struct extender_node_state empty = state_of(8000, EMPTY, false);
+	struct extender_node_state full = state_of(8000, CRIT(2, 5500), false);
+	struct extender_node_state safe = state_of(8000, EMPTY, true);
+	struct extender_node_state bare = state_of(8000, NULL, false);
+	struct extender_decision d;
+	char why[256];
+
+	extender_policy_decide(&policy, TIER_CRITICAL, 2000, &empty, &d);
+	is_int(d.outcome, EXTENDER_PASS, "a critical pod fits an empty node");
+	is_int(d.score, 7, "... scoring 10 x (1 - 2/6) = 7");
+	extender_policy_decide(&policy, TIER_CRITICAL, 500, &full, &d);
+	is_int(d.outcome, EXTENDER_PASS, "5500m of critical plus 500m fits the 6 fenceable cores exactly");
+	extender_policy_decide(&policy, TIER_CRITICAL, 1000, &full, &d);
+	is_int(d.outcome, EXTENDER_FAILED, "... 1000m more does not: refused");
+	is_int(d.reason, EXTENDER_REASON_FENCEABLE_EXHAUSTED, "... because fenceable cores are exhausted");
+	extender_policy_explain(&d, TIER_CRITICAL, 1000, why, sizeof why);
+	ok(strstr(why, "7000m") != NULL && strstr(why, "6000m") != NULL,
+	    "the reason gives the numbers: %s", why);
+	extender_policy_decide(&policy, TIER_HIGH, 500, &full, &d);
+	is_int(d.outcome, EXTENDER_FAILED, "a high pod is refused there too (6000m + 500m > 6000m)");
+	extender_policy_decide(&policy, TIER_BACKGROUND, 4000, &full, &d);
+	is_int(d.outcome, EXTENDER_PASS, "a background pod passes anywhere");
+	extender_policy_decide(&policy, TIER_CRITICAL, 100, &safe, &d);
+	is_int(d.outcome, EXTENDER_UNRESOLVABLE, "a node in safe mode cannot protect: unresolvable");
+	extender_policy_decide(&policy, TIER_HIGH, 100, &bare, &d);
+	is_int(d.reason, EXTENDER_REASON_UNANNOTATED, "a node no agent reports refuses protected pods");
+	cluster.extender_admit_unannotated = true;
+	extender_policy_decide(&policy, TIER_HIGH, 100, &bare, &d);
+	is_int(d.outcome, EXTENDER_PASS, "... unless unannotated_nodes = admit");
+	cluster.extender_admit_unannotated = false;
+	extender_policy_decide(&policy, TIER_CRITICAL, 100, NULL, &d);
+	is_int(d.outcome, EXTENDER_UNRESOLVABLE, "an unknown node is unresolvable for critical");
+	extender_policy_decide(&policy, TIER_LOW, 100, NULL, &d);
+	is_int(d.outcome, EXTENDER_PASS, "... and passes for low");
+	/* Critical counts whole cores: 1500m of critical plus 400m still needs 2 cores. */
+	full = state_of(8000, CRIT(1, 1500), false);
+	extender_policy_decide(&policy, TIER_CRITICAL, 400, &full, &d);
+	is_int(d.protected_after_millis, 2000, "critical load rounds up to whole cores");
+}
+
+static void
+test_scores(void)
+{
+	struct extender_node_state empty = state_of(8000, EMPTY, false);
+	struct extender_node_state busy = state_of(8000, CRIT(1, 3000), false);
+	struct extender_node_state batch = state_of(8000, BATCH(3, 3000), false);
+	struct extender_decision a, b, c;
+
+	extender_policy_decide(&policy, TIER_CRITICAL, 1000, &empty, &a);
+	extender_policy_decide(&policy, TIER_CRITICAL, 1000, &busy, &b);
+	ok(a.score > b.score, "critical prefers the least protected load (%d > %d)", a.score, b.score);
+	extender_policy_decide(&policy, TIER_BACKGROUND, 500, &empty, &a);
+	extender_policy_decide(&policy, TIER_BACKGROUND, 500, &busy, &b);
+	extender_policy_decide(&policy, TIER_BACKGROUND, 500, &batch, &c);
+	ok(c.score > b.score && c.score > a.score,
+	    "batch prefers a node already carrying batch (%d > %d, %d)", c.score, b.score, a.score);
+	ok(c.score >= 5 && c.score <= 10 && a.score <= 4, "batch nodes score 5..10, others 0..4");
+	is_int(a.score, 0, "an empty node scores 0 for batch: kept free");
+}
+
+static const char *pod_json =
+    "{\"metadata\":{\"name\":\"db\",\"namespace\":\"default\",\"uid\":\"u1\"},"
+    "\"spec\":{\"priority\":1000000,\"priorityClassName\":\"temper-critical\","
+    "\"containers\":[{\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":\"2\"}}}]},"
+    "\"status\":{\"qosClass\":\"Burstable\"}}";
+
+static const struct extender_node_state *
+lookup(const char *name, void *arg)
+{
+	static struct extender_node_state states[2];
+
+	(void)arg;
+	states[0] = state_of(8000, EMPTY, false);
+	states[1] = state_of(8000, CRIT(2, 5500), false);
+	if (strcmp(name, "n-empty") == 0)
+		return &states[0];
+	if (strcmp(name, "n-full") == 0)
+		return &states[1];
+	return NULL;
+}
+
+static void
+test_wire(void)
+{
+	struct extender_args args;
+	struct extender_summary summary;
+	struct buf body = BUF_INIT, out = BUF_INIT;
+	cJSON *json, *item;
+	char *cause = NULL;
+	int error;
+
+	buf_printf(&body, "{\"Pod\":%s,\"Nodes\":null,\"NodeNames\":[\"n-empty\",\"n-full\",\"n-gone\"]}",
+	    pod_json);
+	is_int(extender_args_decode(body.data, body.len, &engine.thresholds, &args, &cause), 0,
+	    "node-cache ExtenderArgs decode");
+	ok(args.node_cache && args.node_count == 3, "... NodeNames mode, 3 nodes");
+	is_int(args.tier, TIER_CRITICAL, "... the pod is critical");
+	is_int(args.request_millis, 2000, "... requesting 2000m");
+	is_int(extender_filter(&policy, &args, lookup, NULL, &out, &summary), 0, "filter answers");
+	json = cJSON_Parse(out.data);
+	ok(json != NULL, "the answer is JSON: %s", out.data);
+	ok(cJSON_IsNull(cJSON_GetObjectItem(json, "Nodes")), "Nodes is null in node-cache mode");
+	item = cJSON_GetObjectItem(json, "NodeNames");
+	ok(cJSON_GetArraySize(item) == 1 &&
+	    strcmp(cJSON_GetArrayItem(item, 0)->valuestring, "n-empty") == 0,
+	    "NodeNames holds exactly the passing node");
+	ok(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "FailedNodes"), "n-full") != NULL,
+	    "the full node is in FailedNodes");
+	ok(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "FailedAndUnresolvableNodes"), "n-gone") != NULL,
+	    "the unknown node is in FailedAndUnresolvableNodes");
+	is_str(cJSON_GetObjectItem(json, "Error")->valuestring, "", "Error is empty");
+	cJSON_Delete(json);
+	buf_reset(&out);
+	is_int(extender_prioritize(&policy, &args, lookup, NULL, &out, &summary), 0,
+	    "prioritize answers");
+	json = cJSON_Parse(out.data);
+	ok(cJSON_IsArray(json) && cJSON_GetArraySize(json) == 3, "a bare HostPriorityList: %s", out.data);
+	item = cJSON_GetArrayItem(json, 0);
+	is_str(cJSON_GetObjectItem(item, "Host")->valuestring, "n-empty", "Host names the node");
+	is_int(cJSON_GetObjectItem(item, "Score")->valueint, 7, "Score is 0..10");
+	is_str(summary.best, "n-empty", "the summary names the best node");
+	cJSON_Delete(json);
+	extender_args_release(&args);
+
+	/* Nodes mode: whole nodes in, the passing ones echoed back. */
+	buf_reset(&body);
+	buf_reset(&out);
+	buf_printf(&body, "{\"Pod\":%s,\"NodeNames\":null,\"Nodes\":{\"items\":["
+	    "{\"metadata\":{\"name\":\"a\",\"uid\":\"ua\",\"annotations\":{\"temper.io/qos-distribution\":%s}},"
+	    "\"status\":{\"allocatable\":{\"cpu\":\"8\"}}},"
+	    "{\"metadata\":{\"name\":\"b\",\"uid\":\"ub\",\"annotations\":{\"temper.io/qos-distribution\":%s}},"
+	    "\"status\":{\"allocatable\":{\"cpu\":\"8\"}}}]}}", pod_json,
+	    "\"{\\\"critical\\\":{\\\"pods\\\":0,\\\"cpu_millis\\\":0},\\\"high\\\":{\\\"pods\\\":0,\\\"cpu_millis\\\":0},\\\"normal\\\":{\\\"pods\\\":0,\\\"cpu_millis\\\":0},\\\"low\\\":{\\\"pods\\\":0,\\\"cpu_millis\\\":0},\\\"background\\\":{\\\"pods\\\":0,\\\"cpu_millis\\\":0}}\"",
+	    "\"{\\\"critical\\\":{\\\"pods\\\":3,\\\"cpu_millis\\\":6000},\\\"high\\\":{\\\"pods\\\":0,\\\"cpu_millis\\\":0},\\\"normal\\\":{\\\"pods\\\":0,\\\"cpu_millis\\\":0},\\\"low\\\":{\\\"pods\\\":0,\\\"cpu_millis\\\":0},\\\"background\\\":{\\\"pods\\\":0,\\\"cpu_millis\\\":0}}\"");
+	free(cause);
+	cause = NULL;
+	is_int(extender_args_decode(body.data, body.len, &engine.thresholds, &args, &cause), 0,
+	    "whole-Nodes ExtenderArgs decode%s%s", cause ? ": " : "", cause ? cause : "");
+	ok(!args.node_cache && args.node_count == 2, "... Nodes mode, 2 nodes");
+	extender_filter(&policy, &args, NULL, NULL, &out, &summary);
+	json = cJSON_Parse(out.data);
+	item = cJSON_GetObjectItem(cJSON_GetObjectItem(json, "Nodes"), "items");
+	ok(cJSON_GetArraySize(item) == 1, "Nodes.items holds the passing node only");
+	is_str(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(item, 0), "metadata"),
+	    "name")->valuestring, "a", "... node a, echoed whole");
+	ok(cJSON_IsNull(cJSON_GetObjectItem(json, "NodeNames")), "NodeNames is null in Nodes mode");
+	cJSON_Delete(json);
+	extender_args_release(&args);
+
+	error = extender_args_decode("{}", 2, &engine.thresholds, &args, &cause);
+	ok(error < 0 && cause != NULL, "an empty object is refused: %s", cause);
+	free(cause);
+	ok(extender_args_decode("[1", 2, &engine.thresholds, &args, &cause) < 0,
+	    "broken JSON is refused");
+	free(cause);
+	buf_free(&body);
+	buf_free(&out);
+}
+
+static void
+test_config(void)
+{
+	struct cluster_config config;
+	struct toml_value *root;
+	char *cause = NULL;
+	int error;
+	const char *text = "[extender]\nunannotated_nodes = \"admit\"\nthreads_per_core = 2\n";
+
+	cluster_config_defaults(&config);
+	root = toml_parse(text, strlen(text), NULL);
+	is_int(cluster_config_from_toml(root, &config, &cause), 0, "[extender] parses");
+	ok(config.extender_admit_unannotated && config.extender_threads_per_core == 2,
+	    "... both keys read");
+	toml_free(root);
+	text = "[extender]\nthreads = 2\n";
+	root = toml_parse(text, strlen(text), NULL);
+	error = cluster_config_from_toml(root, &config, &cause);
+	ok(error == -EINVAL && cause != NULL && strstr(cause, "line 2") != NULL, "an unknown key is refused with its line: %s", cause);
+	free(cause);
+	toml_free(root);
+	ok(cluster_config_section("extender") && !cluster_config_section("planner"),
+	    "the sections this module owns");
+}
+
+int
+main(void)
+{
+	engine_config_defaults(&engine);
+	cluster_config_defaults(&cluster);
+	test_budget();
+	test_filter_decisions();
+	test_scores();
+	test_wire();
+	test_config();
+	return done_testing();
+}
