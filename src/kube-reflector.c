@@ -157,6 +157,7 @@ kube_reflector_back_off(struct kube_reflector *reflector,
 	uint64_t delay = backoff_next(&reflector->backoff);
 
 	reflector->stats.errors++;
+	reflector->stats.backoff_ms += delay;
 	log_warn("kube reflector: %s %s failed (%s); retrying in %llu ms",
 	    reflector->kind->name, next == KUBE_REFLECTOR_LISTING ? "list" :
 	    "watch", what, (unsigned long long)delay);

@@ -46,6 +46,7 @@ struct kube_reflector_stats {
 	unsigned long bookmarks;
 	unsigned long adds, updates, deletes;
 	unsigned long errors;		/* failures that backed off */
+	uint64_t backoff_ms;		/* delays those failures scheduled, summed */
 	unsigned long decode_errors;
 };
 

@@ -175,13 +175,13 @@ probe_write_status(void)
 	    "full_relists=%lu\nwatches=%lu\nwatch_ends=%lu\nevents=%lu\n"
 	    "bookmarks=%lu\nlast_bookmark=%s\nresume_rv=%s\nadds=%lu\n"
 	    "updates=%lu\ndeletes=%lu\nerrors=%lu\ndecode_errors=%lu\n"
-	    "token_changes=%lu\nunauthorized=%lu\nconnects=%lu\n",
+	    "backoff_ms=%llu\ntoken_changes=%lu\nunauthorized=%lu\nconnects=%lu\n",
 	    probe.reflector.store.count, s->lists, s->syncs, s->relists_expired,
 	    s->full_relists, s->watches, s->watch_ends, s->events, s->bookmarks,
 	    probe.reflector.last_bookmark ? probe.reflector.last_bookmark : "",
 	    probe.reflector.resource_version ? probe.reflector.resource_version : "",
 	    s->adds, s->updates, s->deletes, s->errors, s->decode_errors,
-	    probe.client.token_changes, probe.client.unauthorized,
+	    (unsigned long long)s->backoff_ms, probe.client.token_changes, probe.client.unauthorized,
 	    probe.client.http.connects);
 	probe_write_file(probe.status_path, text.data, text.len);
 	buf_free(&text);

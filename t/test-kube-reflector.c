@@ -410,6 +410,12 @@ main(void)
 	 * backoff, closed by the reflector at the ERROR event; 4: the rest. */
 	is_int(client.http.connects, 4, "the first drop was retried on a new "
 	    "connection, the second reconnected after the backoff");
+	/* backoff(10 ms, 40 ms): the 429 waits in [5, 10], the drop that
+	 * follows without a success in between in [10, 20]. */
+	ok(reflector.stats.backoff_ms >= 15 && reflector.stats.backoff_ms <= 30,
+	    "the backoff grew between consecutive failures (%llu ms in all)",
+	    (unsigned long long)reflector.stats.backoff_ms);
+	is_int(reflector.backoff.attempt, 0, "and was reset by the lists that succeeded");
 	is_int(reflector.stats.relists_expired, 1, "one relist after ERROR 410");
 	is_int(reflector.stats.full_relists, 1, "one quorum relist after the list's 410");
 	is_int(reflector.stats.syncs, 2, "two full replaces");
