@@ -42,9 +42,11 @@ is "$out" "status=200 attempts=1 error=0" "a removal patch"
 is "$(annotation temper.io/safe-mode-requested)" "<none>" "KEY- removed the annotation"
 
 k annotate node node-a infera.io/safe-mode-requested=true >/dev/null
-probe watch nodes --exit-after-sync --dump "$TMP/nodes" >/dev/null
+"$CLUSTER_TOOLS/mknode" "$CD" node-b --cpus 4 >/dev/null
+probe watch nodes --field-selector metadata.name=node-a --exit-after-sync \
+	--dump "$TMP/nodes" >/dev/null
 like "$(cat "$TMP/nodes")" "^node-a uid=[-0-9a-f]+ rv=[0-9]+ cpu_millis=7500 safe_mode=true qos_distribution=$(printf '%s' "$dist" | sed 's/[{}]/\\&/g')\$" \
-	"the node decoder reads allocatable CPU, the legacy key and Temper's annotation"
+	"one node by field selector; the decoder reads allocatable CPU, the legacy key and Temper's annotation"
 
 cat >"$TMP/pod.json" <<-'JSON'
 {"apiVersion":"v1","kind":"Pod","metadata":{"name":"made-by-probe","namespace":"default"},
