@@ -307,8 +307,20 @@ seen_pod(const char *what, const void *object)
 	    pod->resource_version);
 }
 
-static void on_add(void *object, void *arg) { (void)arg; seen_pod("add", object); }
-static void on_delete(void *object, void *arg) { (void)arg; seen_pod("delete", object); }
+static void
+on_add(void *object, void *arg)
+{
+	(void)arg;
+	seen_pod("add", object);
+}
+
+static void
+on_delete(void *object, void *arg)
+{
+	(void)arg;
+	seen_pod("delete", object);
+}
+
 static void
 on_update(void *old_object, void *new_object, void *arg)
 {
@@ -316,6 +328,7 @@ on_update(void *old_object, void *new_object, void *arg)
 	(void)old_object;
 	seen_pod("update", new_object);
 }
+
 static void
 on_synced(void *arg)
 {
