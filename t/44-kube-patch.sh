@@ -3,14 +3,16 @@
 # kube-apiserver: merge patches of node and pod metadata guarded by
 # resourceVersion, a real 409 Conflict (a stale version) retried after a
 # fresh read, key removal, the node decoder reading Temper's and the legacy
-# infera.io annotations back, and create/delete of a pod.
+# infera.io annotations back, and create/delete of a pod.  Also the
+# kubeconfig forms: inline -data certificates, and insecure-skip-tls-verify
+# refused unless allowed.
 set -uo pipefail
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/kube-lib.sh"
 kube_require
 
-plan 14
+plan 17
 kube_up
 "$CLUSTER_TOOLS/mknode" "$CD" node-a --cpus 8 --allocatable-cpu 7500m >/dev/null
 probe() { "$KUBE_PROBE" --kubeconfig "$KUBECONFIG" "$@" 2>>"$TMP/probe.err"; }
@@ -61,3 +63,55 @@ out=$(probe patch /api/v1/namespaces/default/pods/made-by-probe \
 is "$out" "status=200 attempts=1 error=0" "pod metadata patch"
 out=$(probe delete '/api/v1/namespaces/default/pods/made-by-probe?gracePeriodSeconds=0' | head -n1)
 is "$out" "status=200" "delete it with grace period 0"
+
+# The same credentials inline (base64 -data fields), as kind and cloud
+# kubeconfigs carry them.
+b64() { base64 -w0 <"$1"; }
+cat >"$TMP/inline.yaml" <<-YAML
+	apiVersion: v1
+	kind: Config
+	current-context: inline   # a comment
+	preferences: {}
+	clusters:
+	- name: c
+	  cluster:
+	    server: "$APISERVER_URL"
+	    certificate-authority-data: $(b64 "$CA_CERT")
+	contexts:
+	- name: inline
+	  context:
+	    cluster: c
+	    user: u
+	users:
+	- name: u
+	  user:
+	    client-certificate-data: $(b64 "$ADMIN_CERT")
+	    client-key-data: $(b64 "$ADMIN_KEY")
+YAML
+out=$("$KUBE_PROBE" --kubeconfig "$TMP/inline.yaml" get /api/v1/nodes/node-a 2>&1 | head -n1)
+is "$out" "status=200" "a kubeconfig with inline -data certificates authenticates"
+
+cat >"$TMP/insecure.yaml" <<-YAML
+	current-context: x
+	contexts:
+	- name: x
+	  context:
+	    cluster: c
+	    user: u
+	clusters:
+	- name: c
+	  cluster:
+	    server: $APISERVER_URL
+	    insecure-skip-tls-verify: true
+	users:
+	- name: u
+	  user:
+	    client-certificate: $ADMIN_CERT
+	    client-key: $ADMIN_KEY
+YAML
+out=$("$KUBE_PROBE" --kubeconfig "$TMP/insecure.yaml" get /api/v1/nodes/node-a 2>&1 | head -n1)
+like "$out" 'insecure-skip-tls-verify, which is refused unless allowed' \
+	"insecure-skip-tls-verify is refused by default"
+out=$("$KUBE_PROBE" --kubeconfig "$TMP/insecure.yaml" --allow-insecure \
+	get /api/v1/nodes/node-a 2>&1 | head -n1)
+is "$out" "status=200" "and works when explicitly allowed"
