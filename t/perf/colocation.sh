@@ -8,11 +8,17 @@
 # (below a private prefix, temper-bench-PID), in the hierarchy that holds
 # cpu.idle (the v1 cpu controller on a hybrid machine): "critical" runs
 # memcached (-t 2), "batch" runs stress-ng --cpu <every CPU>.  The open-loop
-# generator t/perf/loadgen runs in a third, plain cgroup beside kubepods.slice
-# (the client stands for remote callers; it is not pinned: on two CPUs a
-# pin would hand memcached one CPU and the generator the other, a machine
-# unlike any node, and both server and client then meet the batch the same
-# way in every arm).  Three arms, interleaved (A B C A B C ...):
+# generator t/perf/loadgen stands for remote callers, so it should not be a
+# victim of this node's scheduling: it runs SCHED_FIFO (chrt -f 10, in the
+# cgroup the script runs in; LOADGEN_RT=0 runs it plain in a cgroup beside
+# kubepods.slice instead).  It sleeps between sends, so the real-time class
+# costs little CPU.  It is not pinned: on two CPUs a pin would hand memcached
+# one CPU and the generator the other, a machine unlike any node.  On a shared
+# VM other people's processes compete with the whole experiment; the
+# experiment's top cgroup gets cpu.shares=BENCH_SHARES (default 16384, the
+# weight of 16 busy tasks) so that it, rather than the neighbours, decides
+# what memcached meets - as kubepods does on a node.  Three arms,
+# interleaved (A B C A B C ...):
 #
 #   nobatch  memcached alone: context, not the yardstick (MEASURING.md)
 #   cfs      batch beside it, both cgroups plain: stock CFS
@@ -36,6 +42,8 @@ ARM_SECONDS=${ARM_SECONDS:-8}
 RATE=${RATE:-5000}
 CONNECTIONS=${CONNECTIONS:-4}
 ROOT=${CGROUP_ROOT:-/sys/fs/cgroup}
+LOADGEN_RT=${LOADGEN_RT:-1}
+BENCH_SHARES=${BENCH_SHARES:-16384}
 
 skip() { echo "colocation: skipped: $*"; exit 0; }
 [ "$(id -u)" -eq 0 ] || skip "needs root to create cgroups"
@@ -79,6 +87,18 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$CPU/$CRIT" "$CPU/$BATCH" "$CPU/$CLIENT" || skip "cannot create cgroups under $CPU"
+if [ -e "$CPU/$PREFIX/cpu.shares" ]; then
+	echo "$BENCH_SHARES" >"$CPU/$PREFIX/cpu.shares"
+elif [ -e "$CPU/$PREFIX/cpu.weight" ]; then
+	echo $((BENCH_SHARES * 100 / 1024)) >"$CPU/$PREFIX/cpu.weight"
+fi
+if [ "$LOADGEN_RT" = 1 ] && chrt -f 10 true 2>/dev/null; then
+	run_loadgen() { chrt -f 10 "$LOADGEN" "$@"; }
+	CLIENT_WHERE="SCHED_FIFO 10 in the script's cgroup"
+else
+	run_loadgen() { in_cgroup "$CLIENT" "$LOADGEN" "$@"; }
+	CLIENT_WHERE="SCHED_OTHER in $CLIENT"
+fi
 
 # in_cgroup DIR CMD...: run CMD inside the cgroup DIR (children follow).
 # It execs, so call it only in a subshell (& or $(...)): then $! is CMD.
@@ -121,7 +141,7 @@ run_arm() {
 		;;
 	esac
 	sleep 1
-	line=$(in_cgroup "$CLIENT" "$LOADGEN" --port "$PORT" --rate "$RATE" \
+	line=$(run_loadgen --port "$PORT" --rate "$RATE" \
 		--seconds "$ARM_SECONDS" --connections "$CONNECTIONS")
 	if [ -n "$BATCH_PID" ]; then
 		wait "$BATCH_PID"
@@ -139,7 +159,7 @@ run_arm() {
 	echo "  rep $rep $arm: $line batch_ops_per_s=$ops" >&2
 }
 
-echo "colocation: $CPUS CPUs, memcached GETs at $RATE/s over $CONNECTIONS connections, $ARM_SECONDS s per arm, $REPS repetitions, cgroups under $CPU/$PREFIX" >&2
+echo "colocation: $CPUS CPUs, memcached GETs at $RATE/s over $CONNECTIONS connections, $ARM_SECONDS s per arm, $REPS repetitions, cgroups under $CPU/$PREFIX (cpu.shares $BENCH_SHARES), generator $CLIENT_WHERE, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for rep in $(seq "$REPS"); do
 	for arm in nobatch cfs temper; do
 		run_arm "$arm" "$rep"
