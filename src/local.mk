@@ -73,8 +73,14 @@ src/observe.$(OBJEXT): bpf/placement.skel.h
 # Scheduler supervisor: the kernel gate, scx_layered on the loop, the hint writer.
 supervisor_sources = \
 	src/scx-gate.c src/scx-gate.h \
-	src/hint-map.c src/hint-map.h
+	src/hint-map.c src/hint-map.h \
+	src/supervisor.c src/supervisor.h
 src/hint-map.$(OBJEXT): bpf/hint.skel.h
+# Runs scx_layered with PR_SET_PDEATHSIG (src/scx-exec.c); the supervisor
+# looks for it beside temperd.
+sbin_PROGRAMS += src/temper-scx-exec
+src_temper_scx_exec_SOURCES = src/scx-exec.c
+src_temper_scx_exec_LDADD =
 
 # Cluster roles: scheduler extender, overcommit webhook, safe-mode controller.
 cluster_sources = \

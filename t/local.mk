@@ -77,10 +77,16 @@ EXTRA_DIST += t/perf/observe.sh t/observe-lib.sh
 
 # Scheduler supervisor: the kernel gate, scx_layered supervision, the hint
 # writer (t/7N), the real scx_layered from t/scx/build.
-supervisor_unit_tests = t/test-scx-gate t/test-hint-map
+supervisor_unit_tests = t/test-scx-gate t/test-hint-map t/test-supervisor \
+	t/test-supervisor-real
 supervisor_scripts =
 t_test_scx_gate_SOURCES = t/test-scx-gate.c t/tap.h
 t_test_hint_map_SOURCES = t/test-hint-map.c t/tap.h
+t_test_supervisor_SOURCES = t/test-supervisor.c t/supervisor-lib.h t/tap.h
+t_test_supervisor_real_SOURCES = t/test-supervisor-real.c t/supervisor-lib.h t/tap.h
+# A stand-in for scx_layered (not a scheduler) the supervisor tests drive.
+check_PROGRAMS += t/scx-standin
+t_scx_standin_SOURCES = t/scx-standin.c
 EXTRA_DIST += t/scx/README.md t/scx/versions.sh t/scx/build t/scx/available
 
 unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests) \
