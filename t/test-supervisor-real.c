@@ -22,7 +22,7 @@
 #include "log.h"
 #include "supervisor.h"
 #include "tap.h"
-#include "test-supervisor.h"
+#include "supervisor-lib.h"
 
 /* What scx_layered 1.1.x says when the kernel lacks sched_ext. */
 #define NO_SCHED_EXT "sched_ext_ops.dump() missing, kernel too old?"

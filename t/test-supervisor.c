@@ -31,7 +31,7 @@
 #include "metrics.h"
 #include "supervisor.h"
 #include "tap.h"
-#include "test-supervisor.h"
+#include "supervisor-lib.h"
 
 #define CONFIG_A "[{\"name\":\"tier0\",\"matches\":[[{\"HintEquals\":1}]],\"kind\":{\"Open\":{}}},{\"name\":\"open\",\"matches\":[[]],\"kind\":{\"Open\":{}}}]\n"
 #define CONFIG_B "[{\"name\":\"tier0\",\"matches\":[[{\"HintEquals\":1}]],\"kind\":{\"Open\":{\"weight\":200}}},{\"name\":\"open\",\"matches\":[[]],\"kind\":{\"Open\":{}}}]\n"
