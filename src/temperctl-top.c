@@ -28,6 +28,8 @@
 #define TOP_DEFAULT_INTERVAL_MS 2000
 #define TOP_MIN_INTERVAL_MS 100
 #define TOP_BUSY_THREADS 10
+/* Threads /observe may list in all (a few per tier); more are ignored. */
+#define TOP_MAX_THREADS 256
 
 static volatile sig_atomic_t top_stop;
 
@@ -47,7 +49,7 @@ struct top {
 	struct buf page;
 	cJSON *status, *pods, *observe;
 	char *status_error, *pods_error, *observe_error;
-	bool observe_missing;
+	bool status_missing, observe_missing;
 };
 
 static void
@@ -137,7 +139,7 @@ top_poll(struct top *top)
 	cJSON_Delete(top->status);
 	cJSON_Delete(top->pods);
 	cJSON_Delete(top->observe);
-	top->status = top_fetch(top, "/api/v1/status", &top->status_error, NULL);
+	top->status = top_fetch(top, "/api/v1/status", &top->status_error, &top->status_missing);
 	top->pods = top_fetch(top, "/api/v1/pods", &top->pods_error, NULL);
 	top->observe = top_fetch(top, "/observe", &top->observe_error, &top->observe_missing);
 }
@@ -178,6 +180,19 @@ top_line(struct top *top, const char *fmt, ...)
 	buf_puts(&top->page, top->screen ? "\033[K\n" : "\n");
 }
 
+/* qsort: more cores first, then the lower thread id. */
+static int
+top_thread_busier(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	double cx = top_number(x, "cores"), cy = top_number(y, "cores");
+
+	if (cx != cy)
+		return cx < cy ? 1 : -1;
+	return top_number(x, "tid") < top_number(y, "tid") ? -1 :
+	    top_number(x, "tid") > top_number(y, "tid");
+}
+
 /* The /observe entry of a tier, or NULL. */
 static const cJSON *
 top_observed_tier(const struct top *top, const char *tier)
@@ -196,7 +211,8 @@ top_render(struct top *top)
 	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(top->status, "plan");
 	const cJSON *safe = cJSON_GetObjectItemCaseSensitive(top->status, "safe_mode");
 	const cJSON *enforcement = cJSON_GetObjectItemCaseSensitive(top->status, "enforcement");
-	const cJSON *pod, *tier_item, *thread;
+	const cJSON *pod, *tier_item, *thread, *busy[TOP_MAX_THREADS];
+	size_t busy_count = 0;
 	char when[16] = "", layers[256];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -253,6 +269,9 @@ top_render(struct top *top)
 				used += (size_t)snprintf(layers + used, sizeof layers - used, "%s%s",
 				    used ? "," : "", layer);
 		}
+		/* An agent without /api/v1/pods still counts its tiers' pods in /observe. */
+		if (top->pods == NULL && observed != NULL)
+			pods = (unsigned)top_number(observed, "pods");
 		if (observed != NULL) {
 			snprintf(cores, sizeof cores, "%.2f", top_number(window, "cores"));
 			if (top_number(latency, "count") > 0) {
@@ -266,14 +285,16 @@ top_render(struct top *top)
 	top_line(top, "%s", "");
 	top_line(top, "BUSY THREADS");
 	top_line(top, "%8s  %-16s %-10s %6s  %s", "TID", "COMM", "TIER", "CORES", "POD");
+	/* /observe lists the busiest threads per tier; the view ranks them all. */
 	cJSON_ArrayForEach(tier_item, cJSON_GetObjectItemCaseSensitive(top->observe, "tiers"))
-		cJSON_ArrayForEach(thread, cJSON_GetObjectItemCaseSensitive(tier_item, "top_threads")) {
-			if (shown++ >= TOP_BUSY_THREADS)
-				break;
-			top_line(top, "%8.0f  %-16s %-10s %6.2f  %s", top_number(thread, "tid"),
-			    top_string(thread, "comm", "?"), top_string(thread, "tier", "?"),
-			    top_number(thread, "cores"), top_string(thread, "pod", ""));
-		}
+		cJSON_ArrayForEach(thread, cJSON_GetObjectItemCaseSensitive(tier_item, "top_threads"))
+			if (busy_count < TOP_MAX_THREADS)
+				busy[busy_count++] = thread;
+	qsort(busy, busy_count, sizeof *busy, top_thread_busier);
+	for (size_t i = 0; i < busy_count && shown < TOP_BUSY_THREADS; i++, shown++)
+		top_line(top, "%8.0f  %-16s %-10s %6.2f  %s", top_number(busy[i], "tid"),
+		    top_string(busy[i], "comm", "?"), top_string(busy[i], "tier", "?"),
+		    top_number(busy[i], "cores"), top_string(busy[i], "pod", ""));
 	if (shown == 0)
 		top_line(top, "%8s  %s", "", top->observe ? "(no thread ran in the window)" :
 		    "(needs /observe)");
@@ -388,12 +409,17 @@ temperctl_top(struct temperctl *ctl, int argc, char **argv)
 		return temperctl_usage_error(ctl, "--iterations wants a positive number");
 	if ((code = temperctl_connect(ctl)) != 0)
 		return code;
-	/* Refuse to start a view of nothing: the first poll must reach the agent. */
+	/*
+	 * Refuse to start a view of nothing: the first poll must reach the
+	 * agent, and it must serve its status or its observations.
+	 */
 	top_poll(&top);
-	if (top.status == NULL) {
-		code = temperctl_fail(top.status_error && strstr(top.status_error, "answered") ?
-		    TEMPERCTL_EXIT_AGENT_ERROR : TEMPERCTL_EXIT_UNREACHABLE, "top: %s",
-		    top.status_error ? top.status_error : "no status from the agent");
+	if (top.status == NULL && top.observe == NULL) {
+		code = top.status_missing && top.observe_missing ? TEMPERCTL_EXIT_UNSUPPORTED :
+		    top.status_error && strstr(top.status_error, "answered") ?
+		    TEMPERCTL_EXIT_AGENT_ERROR : TEMPERCTL_EXIT_UNREACHABLE;
+		temperctl_fail(code, "top: %s (agent at %s)", top.status_error ? top.status_error :
+		    "no status from the agent", api_client_address(ctl->client));
 		goto out;
 	}
 	sigaction(SIGINT, &action, NULL);

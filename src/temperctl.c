@@ -662,7 +662,7 @@ static int
 temperctl_explain(struct temperctl *ctl, int argc, char **argv)
 {
 	struct api_response pods_response, status_response, config_response;
-	cJSON *pods = NULL, *status = NULL, *config = NULL, *out = NULL, *missing_list;
+	cJSON *pods = NULL, *status = NULL, *config = NULL, *out = NULL, *list;
 	const cJSON *pod, *layer = NULL, *plan, *note, *block, *other;
 	const char *layer_name, *cgroup, *generation;
 	struct buf text = BUF_INIT;
@@ -708,16 +708,16 @@ temperctl_explain(struct temperctl *ctl, int argc, char **argv)
 		    temperctl_string(status, "topology") : "");
 		cJSON_AddStringToObject(out, "membership", temperctl_string(plan, "membership") ?
 		    temperctl_string(plan, "membership") : "");
-		missing_list = cJSON_AddArrayToObject(out, "notes");
+		list = cJSON_AddArrayToObject(out, "notes");
 		cJSON_ArrayForEach(note, cJSON_GetObjectItemCaseSensitive(plan, "notes"))
 			if (cJSON_IsString(note) && temperctl_note_concerns(note->valuestring, pod,
 			    layer_name))
-				cJSON_AddItemToArray(missing_list, cJSON_CreateString(note->valuestring));
-		missing_list = cJSON_AddArrayToObject(out, "not_reported");
+				cJSON_AddItemToArray(list, cJSON_CreateString(note->valuestring));
+		list = cJSON_AddArrayToObject(out, "not_reported");
 		for (size_t i = 0; i < sizeof temperctl_explain_wanted /
 		    sizeof temperctl_explain_wanted[0]; i++)
 			if (cJSON_GetObjectItemCaseSensitive(pod, temperctl_explain_wanted[i]) == NULL)
-				cJSON_AddItemToArray(missing_list,
+				cJSON_AddItemToArray(list,
 				    cJSON_CreateString(temperctl_explain_wanted[i]));
 		char *printed = cJSON_Print(out);
 
@@ -1009,13 +1009,22 @@ temperctl_trace(struct temperctl *ctl, int argc, char **argv)
 		goto out;
 	if (strcmp(ctl->args.output, "-") == 0)
 		goto out;
-	if (ctl->args.json)
-		printf("{\"file\":\"%s\",\"bytes\":%zu,\"events\":%d}\n", ctl->args.output,
-		    response.body.len, events);
-	else
+	if (ctl->args.json) {
+		cJSON *report = cJSON_CreateObject();
+		char *printed;
+
+		cJSON_AddStringToObject(report, "file", ctl->args.output);
+		cJSON_AddNumberToObject(report, "bytes", (double)response.body.len);
+		cJSON_AddNumberToObject(report, "events", events);
+		printed = cJSON_PrintUnformatted(report);
+		puts(printed ? printed : "null");
+		free(printed);
+		cJSON_Delete(report);
+	} else {
 		printf("wrote %s: %zu bytes, %d trace events over %lu s (open it in "
 		    "ui.perfetto.dev or chrome://tracing)\n", ctl->args.output, response.body.len,
 		    events, seconds);
+	}
 out:
 	cJSON_Delete(json);
 	buf_free(&path);

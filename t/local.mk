@@ -131,7 +131,8 @@ include t/fuzz/local.mk
 
 # temperctl: the CLI against a running agent and offline (t/8N); the
 # OpenAPI checker t/80 runs against the agent; the scripted agent of t/82.
-ctl_scripts = t/80-temperctl.sh t/81-temperctl-simulate.sh t/82-temperctl-client.sh
+ctl_scripts = t/80-temperctl.sh t/81-temperctl-simulate.sh t/82-temperctl-client.sh \
+	t/83-temperctl-observe.sh
 ctl_helper_scripts = t/openapi-check.py t/fake-agent.py
 TESTS += $(ctl_scripts)
 EXTRA_DIST += $(ctl_scripts) $(ctl_helper_scripts)
