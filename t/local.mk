@@ -79,14 +79,15 @@ EXTRA_DIST += t/perf/observe.sh t/observe-lib.sh
 # writer (t/7N), the real scx_layered from t/scx/build.
 supervisor_unit_tests = t/test-scx-gate t/test-hint-map t/test-supervisor \
 	t/test-supervisor-real
-supervisor_scripts =
+supervisor_scripts = t/70-scx-validate.sh
 t_test_scx_gate_SOURCES = t/test-scx-gate.c t/tap.h
 t_test_hint_map_SOURCES = t/test-hint-map.c t/tap.h
 t_test_supervisor_SOURCES = t/test-supervisor.c t/supervisor-lib.h t/tap.h
 t_test_supervisor_real_SOURCES = t/test-supervisor-real.c t/supervisor-lib.h t/tap.h
 # A stand-in for scx_layered (not a scheduler) the supervisor tests drive.
-check_PROGRAMS += t/scx-standin
+check_PROGRAMS += t/scx-standin t/scx-schema-check
 t_scx_standin_SOURCES = t/scx-standin.c
+t_scx_schema_check_SOURCES = t/scx-schema-check.c
 EXTRA_DIST += t/scx/README.md t/scx/versions.sh t/scx/build t/scx/available
 
 unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests) \
