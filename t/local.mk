@@ -128,6 +128,15 @@ perf-plan: t/perf/plan$(EXEEXT)
 	$(SHELL) $(srcdir)/t/perf/plan.sh ./t/perf/plan$(EXEEXT)
 .PHONY: perf-plan
 
+# Scheduler supervisor benchmark: pod event to hint beside the restart it
+# replaces (make perf-hint, as root).
+EXTRA_PROGRAMS += t/perf/hint
+t_perf_hint_SOURCES = t/perf/hint.c t/supervisor-lib.h
+CLEANFILES += t/perf/hint
+perf-hint: t/perf/hint$(EXEEXT) t/scx-standin$(EXEEXT) src/temper-scx-exec$(EXEEXT)
+	TOP_SRCDIR='$(abs_top_srcdir)' TOP_BUILDDIR='$(abs_top_builddir)' ./t/perf/hint$(EXEEXT)
+.PHONY: perf-hint
+
 include t/fuzz/local.mk
 
 # temperctl: the CLI against a running agent and offline (t/8N); the
