@@ -26,10 +26,10 @@
 #include "topology.h"
 
 /* A pod list larger than this is not one node's pods. */
-#define SIMULATE_MAX_FILE_BYTES (256u * 1024u * 1024u)
-#define SIMULATE_MAX_PODS 100000
+#define TEMPERCTL_SIMULATE_MAX_FILE_BYTES (256u * 1024u * 1024u)
+#define TEMPERCTL_SIMULATE_MAX_PODS 100000
 
-struct simulate {
+struct temperctl_simulation {
 	struct temperctl *ctl;
 	struct conf conf;
 	bool conf_loaded;
@@ -52,7 +52,7 @@ struct simulate {
 };
 
 static void
-simulate_free(struct simulate *simulate)
+temperctl_simulate_free(struct temperctl_simulation *simulate)
 {
 	for (size_t i = 0; i < simulate->count; i++) {
 		pod_free(simulate->pods[i]);
@@ -74,7 +74,7 @@ simulate_free(struct simulate *simulate)
 }
 
 static int
-simulate_read_file(const char *path, struct buf *out)
+temperctl_simulate_read_file(const char *path, struct buf *out)
 {
 	char chunk[65536];
 	size_t got;
@@ -84,11 +84,11 @@ simulate_read_file(const char *path, struct buf *out)
 		return temperctl_fail(TEMPERCTL_EXIT_LOCAL, "simulate: cannot open %s: %s", path,
 		    strerror(errno));
 	while ((got = fread(chunk, 1, sizeof chunk, file)) > 0) {
-		if (out->len + got > SIMULATE_MAX_FILE_BYTES) {
+		if (out->len + got > TEMPERCTL_SIMULATE_MAX_FILE_BYTES) {
 			if (file != stdin)
 				fclose(file);
 			return temperctl_fail(TEMPERCTL_EXIT_LOCAL, "simulate: %s is larger than "
-			    "%u bytes", path, SIMULATE_MAX_FILE_BYTES);
+			    "%u bytes", path, TEMPERCTL_SIMULATE_MAX_FILE_BYTES);
 		}
 		if (buf_append(out, chunk, got) != 0) {
 			if (file != stdin)
@@ -109,7 +109,7 @@ simulate_read_file(const char *path, struct buf *out)
 /* --- the machine -------------------------------------------------------------- */
 
 static int
-simulate_topology(struct simulate *simulate)
+temperctl_simulate_topology(struct temperctl_simulation *simulate)
 {
 	const struct temperctl_args *args = &simulate->ctl->args;
 	unsigned long cpus, threads, llcs = 1, nodes = 1;
@@ -155,7 +155,7 @@ simulate_topology(struct simulate *simulate)
 }
 
 static int
-simulate_settings(struct simulate *simulate)
+temperctl_simulate_settings(struct temperctl_simulation *simulate)
 {
 	const struct temperctl_args *args = &simulate->ctl->args;
 	char *cause = NULL;
@@ -203,7 +203,7 @@ simulate_settings(struct simulate *simulate)
 
 /* Kubernetes' QoS rules, for a pod file written by hand (no status.qosClass). */
 static enum pod_qos
-simulate_derive_qos(const struct pod *pod)
+temperctl_simulate_derive_qos(const struct pod *pod)
 {
 	bool any = false, guaranteed = true;
 
@@ -228,7 +228,7 @@ simulate_derive_qos(const struct pod *pod)
 
 /* The path the kubelet gives the pod's cgroup, relative to the root. */
 static char *
-simulate_kubelet_cgroup(const struct simulate *simulate, const struct pod *pod)
+temperctl_simulate_kubelet_cgroup(const struct temperctl_simulation *simulate, const struct pod *pod)
 {
 	const char *uid = cgroup_discovery_cgroup_uid(pod);
 	const char *qos = pod->qos_class == POD_QOS_GUARANTEED ? NULL :
@@ -254,7 +254,7 @@ simulate_kubelet_cgroup(const struct simulate *simulate, const struct pod *pod)
 
 /* A hand-written pod may lack what the API server fills in. */
 static int
-simulate_complete_metadata(cJSON *item, size_t index)
+temperctl_simulate_complete_metadata(cJSON *item, size_t index)
 {
 	cJSON *metadata = cJSON_GetObjectItemCaseSensitive(item, "metadata");
 	char uid[64];
@@ -272,7 +272,7 @@ simulate_complete_metadata(cJSON *item, size_t index)
 }
 
 static int
-simulate_pods(struct simulate *simulate)
+temperctl_simulate_pods(struct temperctl_simulation *simulate)
 {
 	const struct temperctl_args *args = &simulate->ctl->args;
 	struct buf text = BUF_INIT;
@@ -283,7 +283,7 @@ simulate_pods(struct simulate *simulate)
 	if (args->pods_file == NULL)
 		return temperctl_usage_error(simulate->ctl, "--pods FILE is required (kubectl get "
 		    "pods -o json, or a JSON array of pods; - reads stdin)");
-	if ((code = simulate_read_file(args->pods_file, &text)) != 0)
+	if ((code = temperctl_simulate_read_file(args->pods_file, &text)) != 0)
 		goto out;
 	simulate->document = cJSON_ParseWithLength(text.data ? text.data : "", text.len);
 	if (simulate->document == NULL) {
@@ -300,9 +300,9 @@ simulate_pods(struct simulate *simulate)
 		goto out;
 	}
 	total = (size_t)cJSON_GetArraySize(items);
-	if (total > SIMULATE_MAX_PODS) {
+	if (total > TEMPERCTL_SIMULATE_MAX_PODS) {
 		code = temperctl_fail(TEMPERCTL_EXIT_LOCAL, "simulate: %zu pods; at most %d",
-		    total, SIMULATE_MAX_PODS);
+		    total, TEMPERCTL_SIMULATE_MAX_PODS);
 		goto out;
 	}
 	simulate->pods = calloc(total + 1, sizeof *simulate->pods);
@@ -322,7 +322,7 @@ simulate_pods(struct simulate *simulate)
 		index++;
 		if (kind != NULL && strcmp(kind, "Pod") != 0)
 			continue;
-		if (simulate_complete_metadata((cJSON *)item, index - 1) != 0) {
+		if (temperctl_simulate_complete_metadata((cJSON *)item, index - 1) != 0) {
 			code = temperctl_fail(TEMPERCTL_EXIT_LOCAL, "out of memory");
 			goto out;
 		}
@@ -345,7 +345,7 @@ simulate_pods(struct simulate *simulate)
 			continue;
 		}
 		if (pod->qos_class == POD_QOS_UNKNOWN) {
-			pod->qos_class = simulate_derive_qos(pod);
+			pod->qos_class = temperctl_simulate_derive_qos(pod);
 			simulate->derived_qos++;
 		}
 		simulate->pods[i] = pod;
@@ -359,7 +359,8 @@ simulate_pods(struct simulate *simulate)
 				goto out;
 			}
 			cgroup_pod_free(found);
-		} else if ((simulate->cgroups[i] = simulate_kubelet_cgroup(simulate, pod)) == NULL) {
+		} else if ((simulate->cgroups[i] = temperctl_simulate_kubelet_cgroup(simulate,
+		    pod)) == NULL) {
 			code = temperctl_fail(TEMPERCTL_EXIT_LOCAL, "out of memory");
 			goto out;
 		}
@@ -379,7 +380,7 @@ out:
 /* --- the plan and its output ------------------------------------------------------- */
 
 static const char *
-simulate_match_text(const struct plan_match *match, char *scratch, size_t size)
+temperctl_simulate_match_text(const struct plan_match *match, char *scratch, size_t size)
 {
 	static const char *const kinds[] = {
 		[PLAN_MATCH_CGROUP_PREFIX] = "CgroupPrefix",
@@ -396,7 +397,7 @@ simulate_match_text(const struct plan_match *match, char *scratch, size_t size)
 }
 
 static void
-simulate_print_plan(const struct simulate *simulate)
+temperctl_simulate_print_plan(const struct temperctl_simulation *simulate)
 {
 	const struct plan *plan = simulate->plan;
 	char *shape = topology_describe(simulate->topology), scratch[PLANNER_MAX_CGROUP_PATH + 32];
@@ -430,7 +431,7 @@ simulate_print_plan(const struct simulate *simulate)
 		    planner_kind_name(layer->kind), cpus, util, layer->weight, request,
 		    layer->member_count, layer->demoted ? " (critical demoted to Grouped)" : "");
 		for (size_t m = 0; m < layer->match_count && m < 3; m++)
-			printf("%14s%s\n", "", simulate_match_text(&layer->matches[m], scratch,
+			printf("%14s%s\n", "", temperctl_simulate_match_text(&layer->matches[m], scratch,
 			    sizeof scratch));
 		if (layer->match_count > 3)
 			printf("%14s... %zu match blocks in all\n", "", layer->match_count);
@@ -450,7 +451,7 @@ simulate_print_plan(const struct simulate *simulate)
 }
 
 static int
-simulate_print_json(const struct simulate *simulate)
+temperctl_simulate_print_json(const struct temperctl_simulation *simulate)
 {
 	cJSON *json = cJSON_CreateObject(), *pods, *notes, *config;
 	char *shape = topology_describe(simulate->topology), *printed;
@@ -496,7 +497,7 @@ simulate_print_json(const struct simulate *simulate)
 }
 
 static int
-simulate_write_config(const char *path, const char *json)
+temperctl_simulate_write_config(const char *path, const char *json)
 {
 	FILE *file = fopen(path, "w");
 	size_t len = strlen(json);
@@ -513,7 +514,7 @@ simulate_write_config(const char *path, const char *json)
 int
 temperctl_simulate(struct temperctl *ctl, int argc, char **argv)
 {
-	struct simulate simulate = { .ctl = ctl };
+	struct temperctl_simulation simulate = { .ctl = ctl };
 	struct planner_options options = { 0 };
 	char *cause = NULL;
 	int code;
@@ -521,9 +522,9 @@ temperctl_simulate(struct temperctl *ctl, int argc, char **argv)
 	(void)argv;
 	if (argc != 0)
 		return temperctl_usage_error(ctl, "takes no operands (--pods FILE --cpus N ...)");
-	if ((code = simulate_topology(&simulate)) != 0 ||
-	    (code = simulate_settings(&simulate)) != 0 ||
-	    (code = simulate_pods(&simulate)) != 0)
+	if ((code = temperctl_simulate_topology(&simulate)) != 0 ||
+	    (code = temperctl_simulate_settings(&simulate)) != 0 ||
+	    (code = temperctl_simulate_pods(&simulate)) != 0)
 		goto out;
 	options.config = &simulate.conf.engine;
 	options.agent_cgroup = ctl->args.agent_cgroup;
@@ -541,15 +542,15 @@ temperctl_simulate(struct temperctl *ctl, int argc, char **argv)
 		code = temperctl_fail(TEMPERCTL_EXIT_LOCAL, "out of memory");
 		goto out;
 	}
-	if (ctl->args.output != NULL && (code = simulate_write_config(ctl->args.output,
+	if (ctl->args.output != NULL && (code = temperctl_simulate_write_config(ctl->args.output,
 	    simulate.json)) != 0)
 		goto out;
 	if (ctl->args.json)
-		code = simulate_print_json(&simulate);
+		code = temperctl_simulate_print_json(&simulate);
 	else
-		simulate_print_plan(&simulate);
+		temperctl_simulate_print_plan(&simulate);
 out:
 	free(cause);
-	simulate_free(&simulate);
+	temperctl_simulate_free(&simulate);
 	return code;
 }

@@ -25,22 +25,22 @@
 #include "temperctl.h"
 #include "tier.h"
 
-#define TOP_DEFAULT_INTERVAL_MS 2000
-#define TOP_MIN_INTERVAL_MS 100
-#define TOP_BUSY_THREADS 10
+#define TEMPERCTL_TOP_DEFAULT_INTERVAL_MS 2000
+#define TEMPERCTL_TOP_MIN_INTERVAL_MS 100
+#define TEMPERCTL_TOP_BUSY_THREADS 10
 /* Threads /observe may list in all (a few per tier); more are ignored. */
-#define TOP_MAX_THREADS 256
+#define TEMPERCTL_TOP_MAX_THREADS 256
 
-static volatile sig_atomic_t top_stop;
+static volatile sig_atomic_t temperctl_top_stop;
 
 static void
-top_on_signal(int signal_number)
+temperctl_top_on_signal(int signal_number)
 {
 	(void)signal_number;
-	top_stop = 1;
+	temperctl_top_stop = 1;
 }
 
-struct top {
+struct temperctl_top_view {
 	struct temperctl *ctl;
 	struct termios saved;
 	bool raw;			/* stdin in non-canonical mode */
@@ -53,7 +53,7 @@ struct top {
 };
 
 static void
-top_terminal_size(struct top *top)
+temperctl_top_terminal_size(struct temperctl_top_view *top)
 {
 	struct winsize size;
 
@@ -66,7 +66,7 @@ top_terminal_size(struct top *top)
 }
 
 static void
-top_terminal_enter(struct top *top)
+temperctl_top_terminal_enter(struct temperctl_top_view *top)
 {
 	struct termios raw;
 
@@ -85,7 +85,7 @@ top_terminal_enter(struct top *top)
 }
 
 static void
-top_terminal_leave(struct top *top)
+temperctl_top_terminal_leave(struct temperctl_top_view *top)
 {
 	if (top->screen)
 		fputs("\033[?25h\033[?1049l", stdout);
@@ -96,7 +96,7 @@ top_terminal_leave(struct top *top)
 
 /* GET path quietly: the view shows failures itself. */
 static cJSON *
-top_fetch(struct top *top, const char *path, char **error, bool *missing)
+temperctl_top_fetch(struct temperctl_top_view *top, const char *path, char **error, bool *missing)
 {
 	struct api_response response;
 	char *cause = NULL;
@@ -134,18 +134,19 @@ top_fetch(struct top *top, const char *path, char **error, bool *missing)
 }
 
 static void
-top_poll(struct top *top)
+temperctl_top_poll(struct temperctl_top_view *top)
 {
 	cJSON_Delete(top->status);
 	cJSON_Delete(top->pods);
 	cJSON_Delete(top->observe);
-	top->status = top_fetch(top, "/api/v1/status", &top->status_error, &top->status_missing);
-	top->pods = top_fetch(top, "/api/v1/pods", &top->pods_error, NULL);
-	top->observe = top_fetch(top, "/observe", &top->observe_error, &top->observe_missing);
+	top->status = temperctl_top_fetch(top, "/api/v1/status", &top->status_error,
+	    &top->status_missing);
+	top->pods = temperctl_top_fetch(top, "/api/v1/pods", &top->pods_error, NULL);
+	top->observe = temperctl_top_fetch(top, "/observe", &top->observe_error, &top->observe_missing);
 }
 
 static const char *
-top_string(const cJSON *object, const char *name, const char *fallback)
+temperctl_top_string(const cJSON *object, const char *name, const char *fallback)
 {
 	const char *value = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(object, name));
 
@@ -153,7 +154,7 @@ top_string(const cJSON *object, const char *name, const char *fallback)
 }
 
 static double
-top_number(const cJSON *object, const char *name)
+temperctl_top_number(const cJSON *object, const char *name)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
 
@@ -163,7 +164,7 @@ top_number(const cJSON *object, const char *name)
 /* One line of the page, cut at the terminal's width. */
 __attribute__((format(printf, 2, 3)))
 static void
-top_line(struct top *top, const char *fmt, ...)
+temperctl_top_line(struct temperctl_top_view *top, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -182,36 +183,36 @@ top_line(struct top *top, const char *fmt, ...)
 
 /* qsort: more cores first, then the lower thread id. */
 static int
-top_thread_busier(const void *a, const void *b)
+temperctl_top_thread_busier(const void *a, const void *b)
 {
 	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-	double cx = top_number(x, "cores"), cy = top_number(y, "cores");
+	double cx = temperctl_top_number(x, "cores"), cy = temperctl_top_number(y, "cores");
 
 	if (cx != cy)
 		return cx < cy ? 1 : -1;
-	return top_number(x, "tid") < top_number(y, "tid") ? -1 :
-	    top_number(x, "tid") > top_number(y, "tid");
+	return temperctl_top_number(x, "tid") < temperctl_top_number(y, "tid") ? -1 :
+	    temperctl_top_number(x, "tid") > temperctl_top_number(y, "tid");
 }
 
 /* The /observe entry of a tier, or NULL. */
 static const cJSON *
-top_observed_tier(const struct top *top, const char *tier)
+temperctl_top_observed_tier(const struct temperctl_top_view *top, const char *tier)
 {
 	const cJSON *item;
 
 	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(top->observe, "tiers"))
-		if (strcmp(top_string(item, "tier", ""), tier) == 0)
+		if (strcmp(temperctl_top_string(item, "tier", ""), tier) == 0)
 			return item;
 	return NULL;
 }
 
 static void
-top_render(struct top *top)
+temperctl_top_render(struct temperctl_top_view *top)
 {
 	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(top->status, "plan");
 	const cJSON *safe = cJSON_GetObjectItemCaseSensitive(top->status, "safe_mode");
 	const cJSON *enforcement = cJSON_GetObjectItemCaseSensitive(top->status, "enforcement");
-	const cJSON *pod, *tier_item, *thread, *busy[TOP_MAX_THREADS];
+	const cJSON *pod, *tier_item, *thread, *busy[TEMPERCTL_TOP_MAX_THREADS];
 	size_t busy_count = 0;
 	char when[16] = "", layers[256];
 	time_t now = time(NULL);
@@ -223,31 +224,35 @@ top_render(struct top *top)
 		buf_puts(&top->page, "\033[H");
 	if (localtime_r(&now, &tm) != NULL)
 		strftime(when, sizeof when, "%H:%M:%S", &tm);
-	top_line(top, "temperctl top - %s - node %s - %s   (q quits)",
-	    api_client_address(top->ctl->client), top_string(top->status, "node", "?"), when);
+	temperctl_top_line(top, "temperctl top - %s - node %s - %s   (q quits)",
+	    api_client_address(top->ctl->client), temperctl_top_string(top->status, "node", "?"), when);
 	if (top->status == NULL) {
-		top_line(top, "agent: %s", top->status_error ? top->status_error : "no answer");
+		temperctl_top_line(top, "agent: %s",
+		    top->status_error ? top->status_error : "no answer");
 	} else {
-		top_line(top, "plan generation %.0f, %.0f pods, membership %s; safe mode %s; "
-		    "enforcement %s", top_number(plan, "generation"), top_number(plan, "pods"),
-		    top_string(plan, "membership", "?"),
+		temperctl_top_line(top, "plan generation %.0f, %.0f pods, membership %s; safe mode %s; "
+		    "enforcement %s", temperctl_top_number(plan, "generation"),
+		    temperctl_top_number(plan, "pods"),
+		    temperctl_top_string(plan, "membership", "?"),
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(safe, "active")) ? "ON" : "off",
-		    top_string(enforcement, "state", "?"));
+		    temperctl_top_string(enforcement, "state", "?"));
 	}
 	if (top->observe == NULL)
-		top_line(top, "observation: %s", top->observe_missing ?
+		temperctl_top_line(top, "observation: %s", top->observe_missing ?
 		    "not served by this agent (GET /observe: no such path); latency unknown" :
 		    top->observe_error ? top->observe_error : "none yet");
 	else
-		top_line(top, "observation: BPF %s, window %.1f s",
-		    top_string(cJSON_GetObjectItemCaseSensitive(top->observe, "bpf"), "state", "?"),
-		    top_number(cJSON_GetObjectItemCaseSensitive(top->observe, "window"), "seconds"));
-	top_line(top, "%s", "");
-	top_line(top, "%-11s %5s %9s  %-18s %7s %9s %9s", "TIER", "PODS", "REQUEST", "LAYERS",
+		temperctl_top_line(top, "observation: BPF %s, window %.1f s",
+		    temperctl_top_string(cJSON_GetObjectItemCaseSensitive(top->observe, "bpf"),
+		    "state", "?"),
+		    temperctl_top_number(cJSON_GetObjectItemCaseSensitive(top->observe, "window"),
+		    "seconds"));
+	temperctl_top_line(top, "%s", "");
+	temperctl_top_line(top, "%-11s %5s %9s  %-18s %7s %9s %9s", "TIER", "PODS", "REQUEST", "LAYERS",
 	    "CORES", "P50 us", "P99 us");
 	for (int t = 0; t < TIER_COUNT; t++) {
 		const char *name = tier_name((enum tier)t);
-		const cJSON *observed = top_observed_tier(top, name);
+		const cJSON *observed = temperctl_top_observed_tier(top, name);
 		const cJSON *window = cJSON_GetObjectItemCaseSensitive(observed, "window");
 		const cJSON *latency = cJSON_GetObjectItemCaseSensitive(window, "runqueue_latency");
 		double request = 0;
@@ -257,12 +262,12 @@ top_render(struct top *top)
 
 		layers[0] = '\0';
 		cJSON_ArrayForEach(pod, top->pods) {
-			const char *layer = top_string(pod, "layer", NULL);
+			const char *layer = temperctl_top_string(pod, "layer", NULL);
 
-			if (strcmp(top_string(pod, "tier", ""), name) != 0)
+			if (strcmp(temperctl_top_string(pod, "tier", ""), name) != 0)
 				continue;
 			pods++;
-			request += top_number(pod, "cpu_request_millis");
+			request += temperctl_top_number(pod, "cpu_request_millis");
 			/* A tier may span layers (high, high-2); list each once. */
 			if (layer != NULL && !strstr(layers, layer) && used + strlen(layer) + 2 <
 			    sizeof layers)
@@ -271,44 +276,49 @@ top_render(struct top *top)
 		}
 		/* An agent without /api/v1/pods still counts its tiers' pods in /observe. */
 		if (top->pods == NULL && observed != NULL)
-			pods = (unsigned)top_number(observed, "pods");
+			pods = (unsigned)temperctl_top_number(observed, "pods");
 		if (observed != NULL) {
-			snprintf(cores, sizeof cores, "%.2f", top_number(window, "cores"));
-			if (top_number(latency, "count") > 0) {
-				snprintf(p50, sizeof p50, "%.0f", top_number(latency, "p50_us"));
-				snprintf(p99, sizeof p99, "%.0f", top_number(latency, "p99_us"));
+			snprintf(cores, sizeof cores, "%.2f", temperctl_top_number(window, "cores"));
+			if (temperctl_top_number(latency, "count") > 0) {
+				snprintf(p50, sizeof p50, "%.0f",
+				    temperctl_top_number(latency, "p50_us"));
+				snprintf(p99, sizeof p99, "%.0f",
+				    temperctl_top_number(latency, "p99_us"));
 			}
 		}
-		top_line(top, "%-11s %5u %8.0fm  %-18s %7s %9s %9s", name, pods, request,
+		temperctl_top_line(top, "%-11s %5u %8.0fm  %-18s %7s %9s %9s", name, pods, request,
 		    layers[0] ? layers : "-", cores, p50, p99);
 	}
-	top_line(top, "%s", "");
-	top_line(top, "BUSY THREADS");
-	top_line(top, "%8s  %-16s %-10s %6s  %s", "TID", "COMM", "TIER", "CORES", "POD");
+	temperctl_top_line(top, "%s", "");
+	temperctl_top_line(top, "BUSY THREADS");
+	temperctl_top_line(top, "%8s  %-16s %-10s %6s  %s", "TID", "COMM", "TIER", "CORES", "POD");
 	/* /observe lists the busiest threads per tier; the view ranks them all. */
 	cJSON_ArrayForEach(tier_item, cJSON_GetObjectItemCaseSensitive(top->observe, "tiers"))
 		cJSON_ArrayForEach(thread, cJSON_GetObjectItemCaseSensitive(tier_item, "top_threads"))
-			if (busy_count < TOP_MAX_THREADS)
+			if (busy_count < TEMPERCTL_TOP_MAX_THREADS)
 				busy[busy_count++] = thread;
-	qsort(busy, busy_count, sizeof *busy, top_thread_busier);
-	for (size_t i = 0; i < busy_count && shown < TOP_BUSY_THREADS; i++, shown++)
-		top_line(top, "%8.0f  %-16s %-10s %6.2f  %s", top_number(busy[i], "tid"),
-		    top_string(busy[i], "comm", "?"), top_string(busy[i], "tier", "?"),
-		    top_number(busy[i], "cores"), top_string(busy[i], "pod", ""));
+	qsort(busy, busy_count, sizeof *busy, temperctl_top_thread_busier);
+	for (size_t i = 0; i < busy_count && shown < TEMPERCTL_TOP_BUSY_THREADS; i++, shown++)
+		temperctl_top_line(top, "%8.0f  %-16s %-10s %6.2f  %s",
+		    temperctl_top_number(busy[i], "tid"), temperctl_top_string(busy[i], "comm", "?"),
+		    temperctl_top_string(busy[i], "tier", "?"),
+		    temperctl_top_number(busy[i], "cores"), temperctl_top_string(busy[i], "pod", ""));
 	if (shown == 0)
-		top_line(top, "%8s  %s", "", top->observe ? "(no thread ran in the window)" :
+		temperctl_top_line(top, "%8s  %s", "", top->observe ? "(no thread ran in the window)" :
 		    "(needs /observe)");
-	top_line(top, "%s", "");
-	top_line(top, "%-40s %-11s %-12s %8s", "POD", "TIER", "LAYER", "REQUEST");
+	temperctl_top_line(top, "%s", "");
+	temperctl_top_line(top, "%-40s %-11s %-12s %8s", "POD", "TIER", "LAYER", "REQUEST");
 	if (top->pods == NULL)
-		top_line(top, "%s", top->pods_error ? top->pods_error : "(no pods)");
+		temperctl_top_line(top, "%s", top->pods_error ? top->pods_error : "(no pods)");
 	cJSON_ArrayForEach(pod, top->pods) {
 		char name[512];
 
-		snprintf(name, sizeof name, "%s/%s", top_string(pod, "namespace", "?"),
-		    top_string(pod, "name", "?"));
-		top_line(top, "%-40s %-11s %-12s %7.0fm", name, top_string(pod, "tier", "?"),
-		    top_string(pod, "layer", "(none)"), top_number(pod, "cpu_request_millis"));
+		snprintf(name, sizeof name, "%s/%s", temperctl_top_string(pod, "namespace", "?"),
+		    temperctl_top_string(pod, "name", "?"));
+		temperctl_top_line(top, "%-40s %-11s %-12s %7.0fm", name,
+		    temperctl_top_string(pod, "tier", "?"),
+		    temperctl_top_string(pod, "layer", "(none)"),
+		    temperctl_top_number(pod, "cpu_request_millis"));
 	}
 	if (top->screen)
 		buf_puts(&top->page, "\033[J");
@@ -316,7 +326,7 @@ top_render(struct top *top)
 
 /* Print the page, cut to the terminal's height. */
 static void
-top_show(struct top *top)
+temperctl_top_show(struct temperctl_top_view *top)
 {
 	size_t len = 0;
 	unsigned lines = 0;
@@ -336,7 +346,7 @@ top_show(struct top *top)
 }
 
 static void
-top_print_json(struct top *top)
+temperctl_top_print_json(struct temperctl_top_view *top)
 {
 	cJSON *json = cJSON_CreateObject();
 	char *printed;
@@ -359,7 +369,7 @@ top_print_json(struct top *top)
 
 /* Wait for the interval or the q key; true when the view should end. */
 static bool
-top_wait(struct top *top, unsigned interval_ms)
+temperctl_top_wait(struct temperctl_top_view *top, unsigned interval_ms)
 {
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 	struct timespec start, now;
@@ -370,7 +380,7 @@ top_wait(struct top *top, unsigned interval_ms)
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (top_stop)
+		if (temperctl_top_stop)
 			return true;
 		if (elapsed >= (long)interval_ms)
 			return false;
@@ -392,18 +402,18 @@ top_wait(struct top *top, unsigned interval_ms)
 int
 temperctl_top(struct temperctl *ctl, int argc, char **argv)
 {
-	struct top top = { .ctl = ctl };
-	struct sigaction action = { .sa_handler = top_on_signal };
-	unsigned long interval = TOP_DEFAULT_INTERVAL_MS, iterations = 0, done = 0;
+	struct temperctl_top_view top = { .ctl = ctl };
+	struct sigaction action = { .sa_handler = temperctl_top_on_signal };
+	unsigned long interval = TEMPERCTL_TOP_DEFAULT_INTERVAL_MS, iterations = 0, done = 0;
 	int code;
 
 	(void)argv;
 	if (argc != 0)
 		return temperctl_usage_error(ctl, "takes no operands");
 	if (ctl->args.interval != NULL && (!temperctl_parse_unsigned(ctl->args.interval,
-	    3600000, &interval) || interval < TOP_MIN_INTERVAL_MS))
+	    3600000, &interval) || interval < TEMPERCTL_TOP_MIN_INTERVAL_MS))
 		return temperctl_usage_error(ctl, "--interval wants milliseconds, at least %d",
-		    TOP_MIN_INTERVAL_MS);
+		    TEMPERCTL_TOP_MIN_INTERVAL_MS);
 	if (ctl->args.iterations != NULL && (!temperctl_parse_unsigned(ctl->args.iterations,
 	    1000000, &iterations) || iterations == 0))
 		return temperctl_usage_error(ctl, "--iterations wants a positive number");
@@ -413,7 +423,7 @@ temperctl_top(struct temperctl *ctl, int argc, char **argv)
 	 * Refuse to start a view of nothing: the first poll must reach the
 	 * agent, and it must serve its status or its observations.
 	 */
-	top_poll(&top);
+	temperctl_top_poll(&top);
 	if (top.status == NULL && top.observe == NULL) {
 		code = top.status_missing && top.observe_missing ? TEMPERCTL_EXIT_UNSUPPORTED :
 		    top.status_error && strstr(top.status_error, "answered") ?
@@ -426,22 +436,22 @@ temperctl_top(struct temperctl *ctl, int argc, char **argv)
 	sigaction(SIGTERM, &action, NULL);
 	sigaction(SIGHUP, &action, NULL);
 	if (!ctl->args.json)
-		top_terminal_enter(&top);
+		temperctl_top_terminal_enter(&top);
 	for (;;) {
 		if (ctl->args.json) {
-			top_print_json(&top);
+			temperctl_top_print_json(&top);
 		} else {
-			top_terminal_size(&top);
-			top_render(&top);
-			top_show(&top);
+			temperctl_top_terminal_size(&top);
+			temperctl_top_render(&top);
+			temperctl_top_show(&top);
 		}
 		if (iterations != 0 && ++done >= iterations)
 			break;
-		if (top_wait(&top, (unsigned)interval))
+		if (temperctl_top_wait(&top, (unsigned)interval))
 			break;
-		top_poll(&top);
+		temperctl_top_poll(&top);
 	}
-	top_terminal_leave(&top);
+	temperctl_top_terminal_leave(&top);
 	code = TEMPERCTL_EXIT_OK;
 out:
 	buf_free(&top.page);

@@ -815,13 +815,15 @@ temperctl_config(struct temperctl *ctl, int argc, char **argv)
 	if (strcmp(argv[0], "show") == 0) {
 		ctl->command = "config show";
 		if (argc != 1)
-			return temperctl_usage_error(ctl, "takes no arguments (--generation G picks one)");
+			return temperctl_usage_error(ctl,
+			    "takes no arguments (--generation G picks one)");
 		buf_puts(&path, "/api/v1/config");
 		if (ctl->args.generation != NULL) {
 			if (!temperctl_parse_unsigned(ctl->args.generation, UINT64_MAX, &generation) ||
 			    generation == 0)
-				return temperctl_usage_error(ctl, "--generation wants a positive number, "
-				    "not '%s'", ctl->args.generation);
+				return temperctl_usage_error(ctl,
+				    "--generation wants a positive number, not '%s'",
+				    ctl->args.generation);
 			buf_printf(&path, "?generation=%lu", generation);
 		}
 		if ((code = temperctl_call(ctl, "GET", path.data, NULL, &response, NULL)) == 0)
@@ -860,7 +862,8 @@ temperctl_config(struct temperctl *ctl, int argc, char **argv)
 			json = cJSON_CreateObject();
 			cJSON_AddNumberToObject(json, "from", (double)from);
 			cJSON_AddNumberToObject(json, "to", (double)to);
-			cJSON_AddStringToObject(json, "diff", response.body.data ? response.body.data : "");
+			cJSON_AddStringToObject(json, "diff",
+			    response.body.data ? response.body.data : "");
 			char *printed = cJSON_Print(json);
 
 			puts(printed ? printed : "null");
