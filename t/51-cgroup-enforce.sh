@@ -87,7 +87,7 @@ PODS=(--pod "$(uid 1):low:500:$LOW" --pod "$(uid 2):background:0:$BG"
 probe() { "$PROBE" "$@" --state-dir "$STATE" 2>>"$TMP/probe.log"; }
 journal_lines() { [ -e "$STATE/cgroup-journal" ] && grep -vc '^#' "$STATE/cgroup-journal" || echo 0; }
 
-plan 40
+plan 39
 
 # Apply and leave applied (exit without restoring).
 probe apply "${PODS[@]}" --then exit >"$TMP/out"
