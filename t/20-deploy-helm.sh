@@ -211,15 +211,14 @@ is "$(q all '[.[] | select(.kind == "ServiceMonitor") | .spec.endpoints[0].relab
 is "$(python3 "$TOP_SRCDIR/t/deploy/objects.py" "$TMP/crds.yaml" | jq -c '.[] | select(.kind == "CustomResourceDefinition") | [.spec.group, .spec.names.kind, .spec.versions[0].name, (.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties | keys)]')" \
 	'["temper.io","TemperPolicy","v1alpha1",["nodeSelector","safeMode"]]' \
 	"the chart carries the TemperPolicy CRD (temper.io/v1alpha1: spec.nodeSelector, spec.safeMode)"
-if [ -f "$TOP_SRCDIR/deploy/crd/temperpolicy.yaml" ]; then
-	ok "crds/temperpolicy.yaml is deploy/crd/temperpolicy.yaml" \
-		cmp "$TOP_SRCDIR/deploy/crd/temperpolicy.yaml" "$CHART/crds/temperpolicy.yaml"
-else
-	skip "deploy/crd/temperpolicy.yaml does not exist yet; the chart's CRD is the only one"
-fi
+is "$(readlink "$CHART/crds/temperpolicy.yaml")" ../../../crd/temperpolicy.yaml \
+	"crds/temperpolicy.yaml is a link to deploy/crd/temperpolicy.yaml (one CRD, not two)"
 mkdir -p "$TMP/package"
 ok "helm package" quiet "$HELM" package "$CHART" -d "$TMP/package"
 tar -tzf "$TMP/package"/temper-*.tgz >"$TMP/package.list" 2>/dev/null
 like "$(cat "$TMP/package.list")" 'temper/crds/temperpolicy\.yaml' "the package holds the CRD"
+tar -xzf "$TMP/package"/temper-*.tgz -C "$TMP/package" temper/crds/temperpolicy.yaml 2>/dev/null
+ok "... as a file with deploy/crd/temperpolicy.yaml's bytes (helm follows the link)" \
+	cmp "$TOP_SRCDIR/deploy/crd/temperpolicy.yaml" "$TMP/package/temper/crds/temperpolicy.yaml"
 is "$(grep -c '/ci/' "$TMP/package.list")" 0 "... and not the test values"
 done_testing

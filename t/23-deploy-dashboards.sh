@@ -1,7 +1,7 @@
 #!/bin/bash
 # t/23-deploy-dashboards.sh - the Grafana dashboards: regenerating them from
 # deploy/grafana/dashboards.py gives the checked-in bytes; every temper_*
-# metric their PromQL names is exported by the real temperd (agent role,
+# metric their PromQL names is exported by the real temperd (every role,
 # /metrics) or listed in deploy/grafana/pending-metrics.txt with the
 # subsystem it awaits, never both; the labels they group by exist; promtool
 # parses every query and lints the real /metrics text.
@@ -51,10 +51,12 @@ done
 port=$(free_port)
 : >"$TMP/empty.conf"
 mkdir -p "$TMP/cgroup"
-start_temperd agent --role=agent --config="$TMP/empty.conf" --node-name=node-a \
+# Every role that exports metrics, in one process: the agent and the
+# cluster roles (they keep serving /metrics without a cluster).
+start_temperd roles --role=agent,extender,webhook,controller --config="$TMP/empty.conf" --node-name=node-a \
 	--listen="127.0.0.1:$port" --state-dir="$TMP/state" --cgroup-root="$TMP/cgroup" \
 	--enforcement=off
-ok "the agent serves /metrics without a cluster" \
+ok "temperd (agent, extender, webhook, controller) serves /metrics without a cluster" \
 	wait_eq 200 http_status "http://127.0.0.1:$port/metrics"
 # Requests first, so the per-route series exist to have their labels read.
 curl -s -o /dev/null "http://127.0.0.1:$port/healthz"
