@@ -10,9 +10,10 @@
  * rate.  A ring buffer carries sampled runs of watched threads, or every
  * run while a trace capture is on.
  *
- * The hot path is sched_switch: two task-storage lookups and two per-CPU
- * hash lookups, no atomics (per-CPU values), no allocation but the first
- * time a task or group is seen.  A task's group is resolved once per
+ * The hot path is sched_switch: two task-storage lookups and a few per-CPU
+ * array lookups, no atomics (per-CPU values), no allocation but the first
+ * time a task is seen; a thread's hash entry is touched once per
+ * millisecond of its run time, not once per run.  A task's group is resolved once per
  * cgroup change or groups-table generation and cached in its storage.
  */
 #include "vmlinux.h"
@@ -37,6 +38,9 @@ struct placement_task {
 	__u64 latency_ns;
 	__u64 cgroup_id;
 	__u64 group;
+	__u64 unflushed_ns;	/* run time not yet in the threads map */
+	__u64 unflushed_cpus;	/* and the CPUs 0..63 it ran on */
+	__u32 slot;
 	__u32 generation;
 	__u32 class;
 	__s32 last_cpu;
@@ -61,10 +65,9 @@ struct {
 } groups SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1025);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct placement_stats);
 } group_stats SEC(".maps");
 
@@ -95,9 +98,6 @@ struct {
 	__uint(max_entries, 1 << 20);
 } records SEC(".maps");
 
-/* A zeroed value to create entries from (too large for the BPF stack). */
-static const struct placement_stats zero_stats;
-
 static __always_inline __u32
 placement_slot(__u64 ns)
 {
@@ -116,8 +116,13 @@ placement_slot(__u64 ns)
 static __always_inline void
 placement_resolve(struct task_struct *task, struct placement_task *state)
 {
-	struct cgroup *cgroup = BPF_CORE_READ(task, cgroups, dfl_cgrp);
-	__u64 id = BPF_CORE_READ(cgroup, kn, id);
+	/*
+	 * Direct loads through the BTF-typed task (the verifier turns them
+	 * into guarded loads): this runs on every switch, where the helper
+	 * calls of BPF_CORE_READ would cost more than the rest together.
+	 */
+	struct cgroup *cgroup = task->cgroups->dfl_cgrp;
+	__u64 id = cgroup->kn->id;
 	__u32 now_generation = generation;
 
 	if (state->resolved && state->cgroup_id == id &&
@@ -127,6 +132,7 @@ placement_resolve(struct task_struct *task, struct placement_task *state)
 	state->cgroup_id = id;
 	state->generation = now_generation;
 	state->group = 0;
+	state->slot = 0;
 	state->class = PLACEMENT_CLASS_OPEN;	/* the catch-all layer is Open */
 	for (int level = 0; level < PLACEMENT_MAX_DEPTH && cgroup; level++) {
 		struct placement_group *group;
@@ -135,6 +141,7 @@ placement_resolve(struct task_struct *task, struct placement_task *state)
 		group = bpf_map_lookup_elem(&groups, &id);
 		if (group) {
 			state->group = id;
+			state->slot = group->slot;
 			state->class = group->class;
 			return;
 		}
@@ -144,14 +151,9 @@ placement_resolve(struct task_struct *task, struct placement_task *state)
 }
 
 static __always_inline struct placement_stats *
-placement_group_stats(__u64 group)
+placement_group_stats(__u32 slot)
 {
-	struct placement_stats *stats = bpf_map_lookup_elem(&group_stats, &group);
-
-	if (stats)
-		return stats;
-	bpf_map_update_elem(&group_stats, &group, &zero_stats, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&group_stats, &group);
+	return bpf_map_lookup_elem(&group_stats, &slot);
 }
 
 static __always_inline void
@@ -192,7 +194,7 @@ int BPF_PROG(placement_sched_migrate_task, struct task_struct *task, int dest_cp
 	state = bpf_task_storage_get(&tasks, task, 0, 0);
 	if (!state || !state->resolved)
 		return 0;
-	stats = placement_group_stats(state->group);
+	stats = placement_group_stats(state->slot);
 	if (stats)
 		stats->migrations++;
 	return 0;
@@ -244,6 +246,18 @@ placement_thread_account(struct task_struct *task, struct placement_task *state,
 	struct placement_thread *thread, fresh = { 0 };
 	__u32 tid = task->pid;
 
+	/*
+	 * Short runs pile up in the task's storage: the hash update is the
+	 * dearest step of a switch, and only busy threads make a top list.
+	 */
+	state->unflushed_ns += run_ns;
+	if (cpu >= 0 && cpu < 64)
+		state->unflushed_cpus |= 1ULL << cpu;
+	if (state->unflushed_ns < PLACEMENT_THREAD_FLUSH_NS)
+		return;
+	run_ns = state->unflushed_ns;
+	state->unflushed_ns = 0;
+
 	thread = bpf_map_lookup_elem(&threads, &tid);
 	if (!thread) {
 		fresh.tgid = task->tgid;
@@ -256,8 +270,8 @@ placement_thread_account(struct task_struct *task, struct placement_task *state,
 	thread->run_ns += run_ns;
 	thread->group = state->group;
 	thread->last_cpu = cpu;
-	if (cpu >= 0 && cpu < 64)
-		thread->cpu_mask |= 1ULL << cpu;
+	thread->cpu_mask |= state->unflushed_cpus;
+	state->unflushed_cpus = 0;
 }
 
 static __always_inline void
@@ -278,7 +292,7 @@ placement_switch_out(struct task_struct *prev, unsigned int prev_state,
 	if (!state->start_ns || state->run_cpu != cpu || !state->resolved)
 		return;
 	run_ns = now - state->start_ns;
-	stats = placement_group_stats(state->group);
+	stats = placement_group_stats(state->slot);
 	if (stats) {
 		stats->run_ns += run_ns;
 		stats->runs++;
@@ -343,7 +357,7 @@ placement_switch_in(struct task_struct *next, __s32 cpu, __u64 now,
 	if (state->wake_ns && now > state->wake_ns) {
 		latency = now - state->wake_ns;
 		state->latency_ns = latency;
-		stats = placement_group_stats(state->group);
+		stats = placement_group_stats(state->slot);
 		if (stats) {
 			stats->wait_count++;
 			stats->wait_ns += latency;

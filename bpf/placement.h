@@ -42,15 +42,24 @@ enum placement_class {
 	PLACEMENT_CLASS_OPEN = 3,
 };
 
-/* Value of the groups map: a watched cgroup (a pod's), keyed by cgroup id. */
+/*
+ * Value of the groups map: a watched cgroup (a pod's), keyed by cgroup id.
+ * slot indexes its figures in the group_stats array (slot 0: every task
+ * in no watched cgroup), so the hot path does an array lookup, not a hash.
+ */
 struct placement_group {
 	placement_u32 tier;
 	placement_u32 class;
+	placement_u32 slot;
+	placement_u32 unused;
 };
 
+/* A thread's run time reaches the threads map in pieces of at least this. */
+#define PLACEMENT_THREAD_FLUSH_NS 1000000
+
 /*
- * Per group and per CPU (a per-CPU hash): group 0 collects every task in no
- * watched cgroup.  The per-CPU split is the placement itself: run_ns on
+ * Per group slot and per CPU (a per-CPU array): slot 0 collects every task
+ * in no watched cgroup.  The per-CPU split is the placement itself: run_ns on
  * CPU c is how long the group ran there.
  */
 struct placement_stats {

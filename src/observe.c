@@ -81,6 +81,7 @@ struct observe_group_state {
 	char *cgroup;
 	char *label;			/* "namespace/name" */
 	int tier;
+	uint32_t slot;			/* its figures in group_stats; 0: unattributed */
 	struct observe_totals total;
 	struct observe_totals previous;
 	struct observe_totals window;
@@ -138,6 +139,7 @@ struct observe {
 	struct observe_group_state **groups;
 	size_t group_count;
 	struct observe_group_state unattributed;
+	bool *slot_used;		/* max_groups + 1; slot 0 is the unattributed */
 
 	struct placement_cpu *cpu_now;
 	struct placement_cpu *cpu_previous;
@@ -470,6 +472,7 @@ observe_new(uv_loop_t *loop, struct metrics *metrics,
 	    (observe->cpu_busy_window = calloc(possible, sizeof(uint64_t))) == NULL ||
 	    (observe->cpu_switches_window = calloc(possible, sizeof(uint64_t))) == NULL ||
 	    (observe->cpu_collisions_window = calloc(possible, sizeof(uint64_t))) == NULL ||
+	    (observe->slot_used = calloc(options->max_groups + 1, sizeof(bool))) == NULL ||
 	    (observe->batch_keys = calloc(options->max_threads, sizeof(uint32_t))) == NULL ||
 	    (observe->batch_values = calloc(options->max_threads,
 	    sizeof(struct placement_thread))) == NULL)
@@ -534,6 +537,7 @@ observe_free(struct observe *observe)
 	free(observe->cpu_switches_window);
 	free(observe->cpu_collisions_window);
 	free(observe->threads);
+	free(observe->slot_used);
 	free(observe->batch_keys);
 	free(observe->batch_values);
 	for (int t = 0; t < OBSERVE_TIER_SLOTS; t++)
@@ -751,6 +755,7 @@ observe_sync_groups(struct observe *observe)
 			.tier = group->tier >= 0 ? (uint32_t)group->tier :
 			    PLACEMENT_TIER_NONE,
 			.class = observe_group_class(observe, group),
+			.slot = group->slot,
 		};
 
 		if (bpf_map_update_elem(fd, &group->cgroup_id, &value, BPF_ANY) != 0)
@@ -791,6 +796,24 @@ observe_group_new(const struct observe *observe, const struct observe_group *row
 	return group;
 }
 
+/*
+ * A slot handed to a new group starts from zero.  A task still holding
+ * the slot's old owner until its next switch may add a run to it: one run,
+ * not worth a lock.
+ */
+static void
+observe_zero_slot(struct observe *observe, uint32_t slot)
+{
+	struct placement_stats *zero;
+
+	if (observe->skel == NULL ||
+	    (zero = calloc(observe->cpu_limit, sizeof *zero)) == NULL)
+		return;
+	bpf_map_update_elem(bpf_map__fd(observe->skel->maps.group_stats), &slot,
+	    zero, BPF_ANY);
+	free(zero);
+}
+
 int
 observe_set_groups(struct observe *observe, const struct observe_group *rows,
     size_t count)
@@ -824,6 +847,21 @@ observe_set_groups(struct observe *observe, const struct observe_group *rows,
 		if ((next[i] = observe_group_new(observe, &rows[i])) == NULL)
 			error = -ENOMEM;
 	}
+	/* Slots: the groups that stay keep theirs, new ones take free ones. */
+	for (uint32_t slot = 1; error == 0 && slot <= observe->options.max_groups; slot++)
+		observe->slot_used[slot] = false;
+	for (size_t i = 0; i < count && error == 0; i++)
+		if (next[i]->slot != 0)
+			observe->slot_used[next[i]->slot] = true;
+	for (size_t i = 0, slot = 1; i < count && error == 0; i++) {
+		if (next[i]->slot != 0)
+			continue;
+		while (observe->slot_used[slot])
+			slot++;
+		next[i]->slot = (uint32_t)slot;
+		observe->slot_used[slot] = true;
+		observe_zero_slot(observe, next[i]->slot);
+	}
 	if (error != 0) {
 		for (size_t i = 0; i < count; i++)
 			if (next[i] != NULL && observe_find_group(observe,
@@ -838,11 +876,8 @@ observe_set_groups(struct observe *observe, const struct observe_group *rows,
 		group = observe->groups[i];
 		if (group->keep)
 			continue;
-		if (fd >= 0) {
+		if (fd >= 0)
 			bpf_map_delete_elem(fd, &group->cgroup_id);
-			bpf_map_delete_elem(bpf_map__fd(observe->skel->maps.group_stats),
-			    &group->cgroup_id);
-		}
 		if (group->psi_watch != NULL)
 			observe_psi_unwatch(observe, group->psi_watch);
 		observe_group_free(group);
@@ -1036,8 +1071,8 @@ observe_read_group(struct observe *observe, struct observe_group_state *group,
 
 	memset(values, 0, observe->cpu_limit * sizeof *values);
 	error = bpf_map_lookup_elem(bpf_map__fd(observe->skel->maps.group_stats),
-	    &group->cgroup_id, values);
-	if (error != 0 && errno != ENOENT)
+	    &group->slot, values);
+	if (error != 0)
 		return -errno;
 	memset(&total, 0, sizeof total);
 	for (unsigned cpu = 0; cpu < observe->cpu_limit; cpu++) {

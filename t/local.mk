@@ -64,7 +64,7 @@ t_test_cgroup_enforce_SOURCES = t/test-cgroup-enforce.c t/tap.h
 # Observation: BPF placement figures, PSI, the linter, traces (t/6N); the
 # probe the scripts drive; t/perf/observe.sh measures the overhead.
 observe_unit_tests = t/test-observe-hist t/test-observe-record \
-	t/test-observe-linter
+	t/test-observe-linter t/test-observe
 observe_scripts = t/60-observe.sh t/61-observe-psi.sh t/62-observe-trace.sh
 check_PROGRAMS += t/observe-probe t/perf/observe-pingpong
 t_observe_probe_SOURCES = t/observe-probe.c
@@ -73,6 +73,7 @@ t_test_observe_hist_SOURCES = t/test-observe-hist.c t/tap.h
 t_test_observe_record_SOURCES = t/test-observe-record.c t/tap.h
 t_test_observe_linter_SOURCES = t/test-observe-linter.c \
 	t/planner-scenario.h t/tap.h
+t_test_observe_SOURCES = t/test-observe.c t/planner-scenario.h t/tap.h
 EXTRA_DIST += t/perf/observe.sh t/observe-lib.sh
 
 # Scheduler supervisor: the kernel gate, scx_layered supervision, the hint
