@@ -55,6 +55,7 @@ struct supervisor_child {
 	bool timed_out;			/* never attached within attach_timeout_ms */
 	int pid;
 	uint64_t started_ms;
+	long long spawn_seq;		/* enable_seq when spawned, or -1 */
 	uint64_t generation;
 	struct buf partial[2];		/* an unfinished line per stream */
 };
@@ -824,11 +825,39 @@ supervisor_stats_fired(uv_timer_t *timer)
 
 /* ------------------------------------------------- watching attach */
 
-/* Is our scheduler the one sched_ext runs?  Read straight from sysfs. */
+/* sched_ext's enable_seq: one more each time a scheduler is enabled; -1
+ * when unreadable (then only state and ops are compared). */
+static long long
+supervisor_enable_seq(const struct supervisor *supervisor)
+{
+	char path[PATH_MAX], text[32];
+	long long seq = -1;
+	ssize_t got;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/kernel/sched_ext/enable_seq", supervisor->sysfs_root);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	got = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (got > 0) {
+		text[got] = '\0';
+		seq = strtoll(text, NULL, 10);
+	}
+	return seq;
+}
+
+/*
+ * Is the scheduler we started the one sched_ext runs?  Read from sysfs:
+ * state "enabled", ops "layered...", and an enable_seq past the one seen
+ * at spawn, because the kernel disables the old scheduler asynchronously
+ * and for a moment after its process exits still shows it enabled.
+ */
 static bool
-supervisor_attached(struct supervisor *supervisor)
+supervisor_attached(struct supervisor *supervisor, long long spawn_seq)
 {
 	struct scx_gate_input input;
+	long long seq;
 	bool attached;
 
 	if (scx_gate_read(supervisor->sysfs_root, "0.0", NULL, true, &input) != 0)
@@ -836,6 +865,8 @@ supervisor_attached(struct supervisor *supervisor)
 	attached = input.state != NULL && strcmp(input.state, "enabled") == 0 &&
 	    input.ops != NULL && strncmp(input.ops, "layered", 7) == 0;
 	scx_gate_input_clear(&input);
+	if (attached && spawn_seq >= 0 && (seq = supervisor_enable_seq(supervisor)) >= 0)
+		attached = seq > spawn_seq;
 	return attached;
 }
 
@@ -849,7 +880,7 @@ supervisor_poll_fired(uv_timer_t *timer)
 	if (child == NULL || child->exited || child->asked_to_stop)
 		return;
 	if (supervisor->state == SUPERVISOR_STARTING) {
-		if (supervisor_attached(supervisor)) {
+		if (supervisor_attached(supervisor, child->spawn_seq)) {
 			supervisor->attached_ms = now;
 			supervisor->stable = false;
 			supervisor->last_attach_seconds = (now - child->started_ms) / 1000.0;
@@ -944,6 +975,8 @@ supervisor_spawn(struct supervisor *supervisor)
 	options.stdio_count = 3;
 	supervisor->children_open++;
 	child->handles_open = 3;
+	/* Before the spawn: the child may attach before uv_spawn returns. */
+	child->spawn_seq = supervisor_enable_seq(supervisor);
 	error = uv_spawn(supervisor->loop, &child->process, &options);
 	if (error != 0) {
 		/* The process handle needs closing even when the spawn failed. */

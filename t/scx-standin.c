@@ -11,12 +11,16 @@
  * removes root/ops and exits 0, as scx_layered does.
  *
  * Environment:
- *   STANDIN_SYSFS        fixture sysfs root to write (required)
+ *   STANDIN_SYSFS        fixture sysfs root to write (required); enable_seq
+ *                        is counted up on each attach, as the kernel does
  *   STANDIN_LOG          append "start PID ARGS..." and "stop PID" lines
  *   STANDIN_ATTACH_MS    wait this long before "attaching" (default 0)
  *   STANDIN_EXIT_AFTER_MS, STANDIN_EXIT_CODE
  *                        exit unasked after that long (a crash)
  *   STANDIN_IGNORE_TERM  ignore SIGTERM (the supervisor must SIGKILL)
+ *   STANDIN_LEAVE_ENABLED
+ *                        exit on SIGTERM leaving state and ops as they are
+ *                        (the kernel disables a scheduler asynchronously)
  *   STANDIN_STATS        serve scx_stats-like replies on this socket path
  */
 #include "config.h"
@@ -56,6 +60,24 @@ standin_write(const char *root, const char *relative, const char *text)
 		fputs(text, f);
 		fclose(f);
 	}
+}
+
+/* The kernel counts every enable in enable_seq. */
+static void
+standin_bump_enable_seq(const char *root)
+{
+	char path[4096], text[32];
+	long long seq = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/kernel/sched_ext/enable_seq", root);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%lld", &seq) != 1)
+			seq = 0;
+		fclose(f);
+	}
+	snprintf(text, sizeof text, "%lld\n", seq + 1);
+	standin_write(root, "kernel/sched_ext/enable_seq", text);
 }
 
 static void
@@ -204,6 +226,7 @@ main(int argc, char **argv)
 			snprintf(path, sizeof path, "%s/kernel/sched_ext/root", sysfs);
 			mkdir(path, 0755);
 			standin_write(sysfs, "kernel/sched_ext/root/ops", "layered_standin\n");
+			standin_bump_enable_seq(sysfs);
 			standin_write(sysfs, "kernel/sched_ext/state", "enabled\n");
 			printf("standin: attached with %d layers (this is not a scheduler)\n",
 			    cJSON_GetArraySize(config));
@@ -258,9 +281,11 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	standin_write(sysfs, "kernel/sched_ext/state", "disabled\n");
-	snprintf(path, sizeof path, "%s/kernel/sched_ext/root/ops", sysfs);
-	unlink(path);
+	if (getenv("STANDIN_LEAVE_ENABLED") == NULL) {
+		standin_write(sysfs, "kernel/sched_ext/state", "disabled\n");
+		snprintf(path, sizeof path, "%s/kernel/sched_ext/root/ops", sysfs);
+		unlink(path);
+	}
 	if (stats != NULL)
 		unlink(stats);
 	fprintf(stderr, "EXIT: unregistered from user space\n");

@@ -49,6 +49,8 @@ test_fixture(void)
 		abort();
 	snprintf(path, sizeof path, "%s/kernel/sched_ext/state", test_sysfs);
 	test_put(path, "disabled\n");
+	snprintf(path, sizeof path, "%s/kernel/sched_ext/enable_seq", test_sysfs);
+	test_put(path, "0\n");
 	snprintf(path, sizeof path, "%s/kernel/btf/vmlinux", test_sysfs);
 	test_put(path, "BTF\n");
 }

@@ -426,6 +426,31 @@ main(void)
 	ok(gap > 0 && gap < 3, "the restart gap was measured: %.3f s (stand-in)", gap);
 	is_int((int)status_number(supervisor, "scheduler", "restarts"), 1, "one restart counted");
 
+	/* The kernel disables the old scheduler asynchronously: an old one
+	 * still shown enabled is not the new one attached (enable_seq). */
+	setenv("STANDIN_LEAVE_ENABLED", "1", 1);
+	generation = test_generation(3, CONFIG_B);
+	supervisor_apply(supervisor, &generation, &plan_b.plan, true);
+	ok(wait_state(supervisor, &loop, SUPERVISOR_ENFORCING, pid, 3000),
+	    "restarted into a scheduler that will leave sched_ext enabled when it goes");
+	pid = supervisor_pid(supervisor);
+	setenv("STANDIN_ATTACH_MS", "300", 1);
+	generation = test_generation(3, CONFIG_A);
+	supervisor_apply(supervisor, &generation, &plan_b.plan, true);
+	ok(wait_state(supervisor, &loop, SUPERVISOR_ENFORCING, pid, 3000),
+	    "restarted again: the new one attaches 300 ms after its start");
+	gap = status_number(supervisor, "scheduler", "last_gap_seconds");
+	ok(gap >= 0.3, "the gap (%.3f s) counts those 300 ms although the old "
+	    "one left the state \"enabled\" behind", gap);
+	unsetenv("STANDIN_LEAVE_ENABLED");
+	unsetenv("STANDIN_ATTACH_MS");
+	pid = supervisor_pid(supervisor);
+	generation = test_generation(3, CONFIG_B);
+	supervisor_apply(supervisor, &generation, &plan_b.plan, true);
+	ok(wait_state(supervisor, &loop, SUPERVISOR_ENFORCING, pid, 3000),
+	    "and once more, into a stand-in that disables sched_ext when it goes");
+	pid = supervisor_pid(supervisor);
+
 	/* Safe mode. */
 	supervisor_safe_mode(supervisor, true);
 	ok(wait_state(supervisor, &loop, SUPERVISOR_SAFE_MODE, 0, 3000), "safe mode stands it down");
@@ -495,9 +520,9 @@ main(void)
 	    strstr(rendered.data, "temper_enforcement_state{state=\"enforcing\"} 1") != NULL &&
 	    strstr(rendered.data, "temper_enforcement_state{state=\"observe\"} 0") != NULL,
 	    "temper_enforcement_state{state=\"enforcing\"} is 1, the others 0");
-	ok(strstr(rendered.data, "temper_scheduler_restarts_total 1\n") != NULL &&
+	ok(strstr(rendered.data, "temper_scheduler_restarts_total 4\n") != NULL &&
 	    strstr(rendered.data, "temper_scheduler_crashes_total 3\n") != NULL &&
-	    strstr(rendered.data, "temper_scheduler_gap_seconds_count 1\n") != NULL,
+	    strstr(rendered.data, "temper_scheduler_gap_seconds_count 4\n") != NULL,
 	    "restarts, crashes and the gap histogram");
 	if (pin[0]) {
 		char line[128];
