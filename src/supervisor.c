@@ -1058,6 +1058,12 @@ supervisor_open_hints(struct supervisor *supervisor, char **cause)
 	return supervisor_push_hints(supervisor);
 }
 
+const struct scx_gate *
+supervisor_gate(const struct supervisor *supervisor)
+{
+	return &supervisor->gate;
+}
+
 void
 supervisor_recheck(struct supervisor *supervisor)
 {

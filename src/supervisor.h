@@ -48,6 +48,7 @@
 
 struct cJSON;
 struct generation;
+struct scx_gate;
 struct metrics;
 struct plan;
 
@@ -109,6 +110,9 @@ struct supervisor;
  */
 struct supervisor *supervisor_new(uv_loop_t *loop, struct metrics *metrics,
     const struct supervisor_options *options, char **cause);
+
+/* The kernel gate as last read (at start, or by supervisor_recheck). */
+const struct scx_gate *supervisor_gate(const struct supervisor *supervisor);
 
 /* Read the gate again (at start, on demand: POST /api/v1/reload); a
  * supervisor observing or stood down tries again when it now passes. */
