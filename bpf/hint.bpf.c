@@ -13,8 +13,11 @@
  *   - cgroup_attach_task: a task or a whole thread group moved; the
  *     tracepoint fires once for the leader, so a group move walks the
  *     leader's threads with the task iterator kfuncs;
- *   - iter/task: user space runs it after changing the table, for tasks
- *     that were already in a cgroup when it was listed.
+ *   - iter/cgroup: user space runs it over the subtree of each cgroup whose
+ *     entry it changed, for the tasks already inside (cost: that pod's
+ *     tasks, not the node's);
+ *   - iter/task: the same over every task, when a change is too large to
+ *     walk cgroup by cgroup (and at start).
  *
  * All are BTF-typed (tp_btf, iter), so no tracefs and no kprobes.  The
  * task-hint map itself is created (or reused) at the pin path by user
@@ -32,6 +35,10 @@ extern int bpf_iter_task_new(struct bpf_iter_task *it,
     struct task_struct *task, unsigned int flags) __weak __ksym;
 extern struct task_struct *bpf_iter_task_next(struct bpf_iter_task *it) __weak __ksym;
 extern void bpf_iter_task_destroy(struct bpf_iter_task *it) __weak __ksym;
+extern int bpf_iter_css_task_new(struct bpf_iter_css_task *it,
+    struct cgroup_subsys_state *css, unsigned int flags) __weak __ksym;
+extern struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task *it) __weak __ksym;
+extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task *it) __weak __ksym;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -120,6 +127,24 @@ int BPF_PROG(hint_attach, struct cgroup *destination, const char *path,
 	while ((thread = bpf_iter_task_next(&threads)))
 		hint_apply(thread);
 	bpf_iter_task_destroy(&threads);
+	return 0;
+}
+
+SEC("iter/cgroup")
+int hint_sweep_cgroup(struct bpf_iter__cgroup *context)
+{
+	struct cgroup *cgroup = context->cgroup;
+	struct bpf_iter_css_task tasks;
+	struct task_struct *task;
+
+	if (!cgroup)
+		return 0;
+	/* Flags 0: every task (thread) of this cgroup; the walk's order
+	 * brings the descendants. */
+	bpf_iter_css_task_new(&tasks, &cgroup->self, 0);
+	while ((task = bpf_iter_css_task_next(&tasks)))
+		hint_apply(task);
+	bpf_iter_css_task_destroy(&tasks);
 	return 0;
 }
 

@@ -22,6 +22,9 @@
 /* O_EXCL, as <linux/pidfd.h> spells it; older headers lack it. */
 #define HINT_MAP_PIDFD_THREAD 0200
 
+/* More changed cgroups than this in one update: one sweep over every task. */
+#define HINT_MAP_TARGETED_MAX 64
+
 struct hint_map {
 	struct hint_bpf *skel;
 	char *pin_path;
@@ -100,6 +103,8 @@ hint_map_open(const char *pin_path, char **cause)
 		    "pinned there a task-hint map?)", pin_path, strerror(-error));
 		goto out;
 	}
+	/* The subtree sweep attaches per cgroup, when it runs. */
+	bpf_program__set_autoattach(map->skel->progs.hint_sweep_cgroup, false);
 	if ((error = hint_bpf__attach(map->skel)) != 0) {
 		hint_map_cause(cause, "cannot attach the hint writer: %s",
 		    strerror(-error));
@@ -162,6 +167,38 @@ hint_map_sweep(struct hint_map *map)
 	return error;
 }
 
+int
+hint_map_sweep_cgroup(struct hint_map *map, uint64_t cgroup_id)
+{
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, options);
+	union bpf_iter_link_info info;
+	struct bpf_link *link;
+	char discard[64];
+	ssize_t got;
+	int fd, error = 0;
+
+	memset(&info, 0, sizeof info);
+	info.cgroup.cgroup_id = cgroup_id;
+	info.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
+	options.link_info = &info;
+	options.link_info_len = sizeof info;
+	if ((link = bpf_program__attach_iter(map->skel->progs.hint_sweep_cgroup,
+	    &options)) == NULL)
+		return errno == ENOENT ? 0 : -errno;	/* gone: nothing inside */
+	if ((fd = bpf_iter_create(bpf_link__fd(link))) < 0) {
+		error = -errno;
+		goto out;
+	}
+	while ((got = read(fd, discard, sizeof discard)) > 0)
+		;
+	if (got < 0)
+		error = -errno;
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return error;
+}
+
 static int
 hint_map_compare_ids(const void *a, const void *b)
 {
@@ -170,13 +207,24 @@ hint_map_compare_ids(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Remember a changed cgroup; past HINT_MAP_TARGETED_MAX a full sweep is
+ * cheaper than one walk per cgroup, and the list stops growing. */
+static void
+hint_map_note_change(uint64_t *changed, size_t *count, uint64_t id)
+{
+	if (*count < HINT_MAP_TARGETED_MAX)
+		changed[*count] = id;
+	(*count)++;
+}
+
 int
 hint_map_set(struct hint_map *map, const struct hint_map_entry *entries,
     size_t count, char **cause)
 {
 	int fd = bpf_map__fd(map->skel->maps.cgroup_hints);
 	uint64_t *wanted = NULL, *stale = NULL, key, next;
-	size_t stale_count = 0, stale_capacity = 0;
+	uint64_t changed[HINT_MAP_TARGETED_MAX];
+	size_t stale_count = 0, stale_capacity = 0, changed_count = 0;
 	int error = 0;
 
 	*cause = NULL;
@@ -190,7 +238,7 @@ hint_map_set(struct hint_map *map, const struct hint_map_entry *entries,
 		goto out;
 	}
 	for (size_t i = 0; i < count; i++) {
-		__u32 hint = entries[i].hint;
+		__u32 hint = entries[i].hint, old;
 
 		if (entries[i].hint > HINT_MAX_VALUE) {
 			hint_map_cause(cause, "hint %u of cgroup %llu is above %d",
@@ -200,12 +248,15 @@ hint_map_set(struct hint_map *map, const struct hint_map_entry *entries,
 			goto out;
 		}
 		wanted[i] = entries[i].cgroup_id;
+		if (bpf_map_lookup_elem(fd, &entries[i].cgroup_id, &old) == 0 && old == hint)
+			continue;
 		if (bpf_map_update_elem(fd, &entries[i].cgroup_id, &hint, BPF_ANY) != 0) {
 			error = -errno;
 			hint_map_cause(cause, "cannot list cgroup %llu: %s",
 			    (unsigned long long)entries[i].cgroup_id, strerror(errno));
 			goto out;
 		}
+		hint_map_note_change(changed, &changed_count, entries[i].cgroup_id);
 	}
 	qsort(wanted, count, sizeof *wanted, hint_map_compare_ids);
 
@@ -229,14 +280,24 @@ hint_map_set(struct hint_map *map, const struct hint_map_entry *entries,
 		}
 		stale[stale_count++] = key;
 	}
-	for (size_t i = 0; i < stale_count; i++)
+	for (size_t i = 0; i < stale_count; i++) {
 		if (bpf_map_delete_elem(fd, &stale[i]) != 0 && errno != ENOENT) {
 			error = -errno;
 			hint_map_cause(cause, "cannot unlist cgroup %llu: %s",
 			    (unsigned long long)stale[i], strerror(errno));
 			goto out;
 		}
-	if ((error = hint_map_sweep(map)) != 0)
+		hint_map_note_change(changed, &changed_count, stale[i]);
+	}
+
+	/* A task's hint depends only on its nearest listed ancestor, so a
+	 * changed entry affects its own subtree and nothing else. */
+	if (changed_count > HINT_MAP_TARGETED_MAX)
+		error = hint_map_sweep(map);
+	for (size_t i = 0; changed_count <= HINT_MAP_TARGETED_MAX &&
+	    i < changed_count && error == 0; i++)
+		error = hint_map_sweep_cgroup(map, changed[i]);
+	if (error != 0)
 		hint_map_cause(cause, "cannot sweep the tasks: %s", strerror(-error));
 out:
 	if (error == -ENOMEM && *cause == NULL)

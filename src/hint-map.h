@@ -5,8 +5,8 @@
  * The agent lists pod cgroups with the hint of their tier; the program
  * gives every task in a listed cgroup (or below it) that hint in the task
  * storage map scx_layered reads for HintEquals, at fork and on every
- * cgroup move, and a sweep over all tasks applies a changed list to tasks
- * already running.  A task in no listed cgroup has no entry.  Temper owns
+ * cgroup move, and a walk of each changed cgroup's tasks applies a changed
+ * list to tasks already running.  A task in no listed cgroup has no entry.  Temper owns
  * the map: it creates it at the pin path (or reuses the one pinned there,
  * across agent restarts) and scx_layered, started with --task-hint-map on
  * the same path, only reads it.  Closing detaches the program and leaves
@@ -43,14 +43,19 @@ struct hint_map *hint_map_open(const char *pin_path, char **cause);
 
 /*
  * Make the cgroup table exactly these entries (later duplicates win), then
- * sweep every task.  0 or a negative errno with *cause; a failure leaves
- * the table partly updated and the next call repairs it.
+ * apply it to the tasks already there: a walk of each changed cgroup's
+ * subtree (only its own tasks), or one sweep over every task when many
+ * changed.  0 or a negative errno with *cause; a failure leaves the table
+ * partly updated and the next call repairs it.
  */
 int hint_map_set(struct hint_map *map, const struct hint_map_entry *entries,
     size_t count, char **cause);
 
 /* Apply the table to every task now.  0 or a negative errno. */
 int hint_map_sweep(struct hint_map *map);
+/* ... or to the tasks of one cgroup and its descendants (0 when the
+ * cgroup is gone). */
+int hint_map_sweep_cgroup(struct hint_map *map, uint64_t cgroup_id);
 
 /* What the program counted since it was loaded. */
 void hint_map_counters(const struct hint_map *map, struct hint_counters *counters);

@@ -305,6 +305,20 @@ main(void)
 	is_int(hint_of(fd, threaded), -1, "the critical pod's process lost its hint");
 	is_int(hint_of(fd, grandchild), 5, "the low pod's tasks have hint 5");
 
+	/* A change past 64 cgroups takes one sweep over every task instead. */
+	{
+		struct hint_map_entry many[70];
+
+		for (int i = 0; i < 69; i++)
+			many[i] = (struct hint_map_entry){ 1000000 + (uint64_t)i, 2 };
+		many[69] = (struct hint_map_entry){ cgroup_id("low-pod"), 3 };
+		ok(hint_map_set(map, many, 70, &cause) == 0, "70 cgroups listed at once");
+		is_int(hint_of(fd, grandchild), 3, "the full sweep gave the low pod's tasks hint 3");
+		many[0] = (struct hint_map_entry){ cgroup_id("low-pod"), 5 };
+		ok(hint_map_set(map, many, 1, &cause) == 0 && hint_of(fd, grandchild) == 5,
+		    "back to one cgroup (69 unlisted, one changed): hint 5");
+	}
+
 	hint_map_counters(map, &counters);
 	ok(counters.forks > 0 && counters.attaches >= 5 && counters.written >= 8 &&
 	    counters.cleared >= 2 && counters.failed == 0,
