@@ -234,6 +234,39 @@ gate_refusals(uv_loop_t *loop, struct metrics *metrics)
 	stop_and_free(supervisor, loop);
 }
 
+/* The pure parts: stats replies and the plan's hints. */
+static void
+pure_parts(void)
+{
+	struct supervisor_layer_stats *layers;
+	struct test_plan plan;
+	enum tier tiers[] = { TIER_LOW, TIER_CRITICAL };
+	unsigned hints[8];
+	size_t count;
+
+	ok(supervisor_parse_stats("{\"errno\":0,\"args\":{\"resp\":{\"layers\":{"
+	    "\"open\":{\"util\":12.5,\"tasks\":40,\"cur_nr_cpus\":3,\"min_nr_cpus\":0,"
+	    "\"max_nr_cpus\":8},\"critical\":{\"util\":-1,\"tasks\":2}}}}}",
+	    &layers, &count) == 0 && count == 2, "a stats reply parses into two layers");
+	if (count == 2) {
+		is_str(layers[0].name, "critical", "sorted by name");
+		ok(layers[0].util == 0 && layers[0].tasks == 2, "a negative figure reads as 0");
+		ok(layers[1].util == 12.5 && layers[1].tasks == 40 && layers[1].cpus == 3 &&
+		    layers[1].max_cpus == 8, "figures: util, tasks, cpus");
+	}
+	supervisor_layer_stats_free(layers, count);
+	ok(supervisor_parse_stats("{\"errno\":22,\"args\":{\"resp\":\"bad target\"}}",
+	    &layers, &count) == -EINVAL && layers == NULL, "an error reply is refused");
+	ok(supervisor_parse_stats("not json", &layers, &count) == -EINVAL, "garbage is refused");
+	ok(supervisor_parse_stats("{\"errno\":0,\"args\":{\"resp\":{}}}", &layers, &count) == -EINVAL,
+	    "a reply without layers is refused");
+	test_plan_make(&plan, tiers, 2);
+	count = supervisor_plan_hints(&plan.plan, hints, 8);
+	ok(count == 2 && hints[0] == planner_tier_hint(TIER_LOW) &&
+	    hints[1] == planner_tier_hint(TIER_CRITICAL), "the plan's HintEquals values");
+	is_int(supervisor_plan_hints(NULL, hints, 8), 0, "no plan, no hints");
+}
+
 /* PR_SET_PDEATHSIG: an agent process killed outright takes scx_layered along. */
 static void
 pdeathsig(void)
@@ -342,6 +375,7 @@ main(void)
 	mount_bpffs();
 	uv_loop_init(&loop);
 
+	pure_parts();
 	gate_refusals(&loop, metrics);
 
 	/* Start. */
