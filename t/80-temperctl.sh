@@ -176,7 +176,7 @@ else
 	ctl trace --seconds 1 -o "$TMP/trace.json" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	if [ "$rc" = 0 ]; then
-		ok "trace writes a Chrome JSON trace" jq -e '.traceEvents | type == "array"' "$TMP/trace.json"
+		ok "trace writes a Chrome JSON trace" eval "jq -e '.traceEvents | type == \"array\"' '$TMP/trace.json' >/dev/null"
 		like "$(cat "$TMP/out")" "^wrote $TMP/trace.json: [0-9]+ bytes" "... and says how much"
 	else
 		is "$rc" 1 "trace where the agent refuses to trace: exit 1"

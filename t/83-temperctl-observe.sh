@@ -21,18 +21,20 @@ if [ "$(curl -s "$PROBE_URL/observe" | jq -r .bpf.state)" != running ]; then
 	skip_all "the placement BPF program does not run here: $(curl -s "$PROBE_URL/observe" | jq -r .bpf.error)"
 fi
 ctl() { "$TEMPERCTL" --agent "$PROBE_URL" "$@"; }
+# json_true FILTER FILE: jq's -e verdict, quietly.
+json_true() { jq -e "$1" "$2" >/dev/null; }
 
 # --- trace ---------------------------------------------------------------------
 out=$(ctl trace --seconds 1 -o "$TMP/trace.json")
 is "$?" 0 "trace --seconds 1: exit 0"
 like "$out" "^wrote $TMP/trace.json: [0-9]+ bytes, [0-9]+ trace events over 1 s" "... saying what it wrote"
-ok "the file is a Chrome JSON trace" jq -e '.traceEvents | length > 0' "$TMP/trace.json" >/dev/null
+ok "the file is a Chrome JSON trace" json_true '.traceEvents | length > 0' "$TMP/trace.json"
 ok "... holding runs of the spinning thread, by name" \
-	jq -e '[.traceEvents[] | select(.ph == "M" and .args.name == "t83-spin")] | length > 0' "$TMP/trace.json" >/dev/null
+	json_true '[.traceEvents[] | select(.ph == "M" and .args.name == "t83-spin")] | length > 0' "$TMP/trace.json"
 is "$(jq .traceEvents\|length "$TMP/trace.json")" "$(sed -n 's/.*bytes, \([0-9]*\) trace events.*/\1/p' <<<"$out")" \
 	"... as many events as it said"
 ctl trace --seconds 1 -o - --json >"$TMP/stdout.json"
-ok "-o - writes the trace to standard output" jq -e '.traceEvents | type == "array"' "$TMP/stdout.json" >/dev/null
+ok "-o - writes the trace to standard output" json_true '.traceEvents | type == "array"' "$TMP/stdout.json"
 ctl trace --seconds 3 -o "$TMP/long.json" >/dev/null &
 long=$!
 capturing() { [ "$(curl -s "$PROBE_URL/observe" | jq -r .bpf.capturing)" = true ]; }
