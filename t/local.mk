@@ -158,3 +158,13 @@ t_test_controller_SOURCES = t/test-controller.c t/tap.h
 check_PROGRAMS += $(cluster_unit_tests)
 TESTS += $(cluster_unit_tests) $(cluster_role_scripts)
 EXTRA_DIST += $(cluster_role_scripts)
+
+# Deployment: the helm chart, dashboards, image and unit (t/2N); helm, the
+# control plane and promtool come from t/cluster.  The deploy tree ships whole.
+deploy_scripts = t/20-deploy-helm.sh t/21-deploy-apiserver.sh t/22-deploy-rbac.sh \
+	t/23-deploy-dashboards.sh t/24-deploy-container.sh t/25-deploy-systemd.sh \
+	t/26-deploy-tls-rotation.sh
+deploy_helper_scripts = t/deploy/objects.py t/deploy/dashboard-metrics.py \
+	t/deploy/containerfile.py
+TESTS += $(deploy_scripts)
+EXTRA_DIST += $(deploy_scripts) $(deploy_helper_scripts) deploy
