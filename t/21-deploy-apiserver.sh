@@ -23,7 +23,7 @@ export HELM_CACHE_HOME=$TMP/helm/cache HELM_CONFIG_HOME=$TMP/helm/config HELM_DA
 # process outside the cluster needs: the admin kubeconfig instead of the
 # in-cluster account, and no leader election (t/cluster/README.md).
 "$HELM" template t "$CHART" --namespace temper-system -f "$ALL" \
-	--show-only templates/scheduler.yaml >"$TMP/scheduler-objects.yaml" ||
+	--show-only templates/scheduler.yaml >"$TMP/scheduler-objects.yaml" 2>"$TMP/helm.err" ||
 	bail "helm template failed"
 python3 - "$TMP/scheduler-objects.yaml" "$TMP/scheduler.yaml" <<-'PY'
 	import sys, yaml
@@ -73,8 +73,8 @@ ok "the chart's CRD installs" quiet k apply -f "$CHART/crds/temperpolicy.yaml"
 ok "... and is established" quiet k wait --for condition=established --timeout=30s \
 	crd/temperpolicies.temper.io
 
-"$HELM" template t "$CHART" --namespace temper-system >"$TMP/default.yaml" || bail "helm template failed"
-"$HELM" template t "$CHART" --namespace temper-system -f "$ALL" >"$TMP/all.yaml" || bail "helm template failed"
+"$HELM" template t "$CHART" --namespace temper-system >"$TMP/default.yaml" 2>"$TMP/helm.err" || bail "helm template failed"
+"$HELM" template t "$CHART" --namespace temper-system -f "$ALL" >"$TMP/all.yaml" 2>"$TMP/helm.err" || bail "helm template failed"
 apply_each default "$TMP/default.yaml"
 apply_each all "$TMP/all.yaml"
 
