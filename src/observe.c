@@ -66,7 +66,7 @@ struct observe_totals {
 struct observe_group_state;
 
 /* A pressure file armed with a trigger, polled for POLLPRI. */
-struct observe_psi_watch {
+struct observe_pressure_watch {
 	uv_poll_t poll;
 	int fd;
 	struct observe *observe;
@@ -89,7 +89,7 @@ struct observe_group_state {
 	uint64_t *cpu_previous;
 	uint64_t *cpu_window;
 
-	struct observe_psi_watch *psi_watch;
+	struct observe_pressure_watch *psi_watch;
 	char *psi_reason;		/* why periodic reads only */
 	struct observe_psi psi;
 	bool psi_valid;
@@ -171,7 +171,7 @@ struct observe {
 
 	struct observe_psi node_psi;
 	bool node_psi_valid;
-	struct observe_psi_watch *node_watch;
+	struct observe_pressure_watch *node_watch;
 	char *node_psi_reason;
 	uint64_t node_psi_fired;
 
@@ -553,12 +553,12 @@ observe_free(struct observe *observe)
 
 /* Pressure: triggers where the kernel takes them, periodic reads everywhere. */
 
-static void observe_psi_ready(uv_poll_t *poll, int status, int events);
+static void observe_pressure_ready(uv_poll_t *poll, int status, int events);
 
 static void
-observe_psi_closed(uv_handle_t *handle)
+observe_pressure_closed(uv_handle_t *handle)
 {
-	struct observe_psi_watch *watch = handle->data;
+	struct observe_pressure_watch *watch = handle->data;
 	struct observe *observe = watch->observe;
 
 	close(watch->fd);
@@ -569,22 +569,22 @@ observe_psi_closed(uv_handle_t *handle)
 }
 
 static void
-observe_psi_unwatch(struct observe *observe, struct observe_psi_watch *watch)
+observe_pressure_unwatch(struct observe *observe, struct observe_pressure_watch *watch)
 {
 	if (watch == NULL)
 		return;
 	watch->group = NULL;
 	observe->pending_closes++;
-	uv_close((uv_handle_t *)&watch->poll, observe_psi_closed);
+	uv_close((uv_handle_t *)&watch->poll, observe_pressure_closed);
 }
 
 /* 0 and *watch, or a negative errno with *reason saying why periodic reads only. */
 static int
-observe_psi_watch_open(struct observe *observe, const char *path,
-    struct observe_group_state *group, struct observe_psi_watch **out,
+observe_pressure_watch_open(struct observe *observe, const char *path,
+    struct observe_group_state *group, struct observe_pressure_watch **out,
     char **reason)
 {
-	struct observe_psi_watch *watch;
+	struct observe_pressure_watch *watch;
 	int fd, error;
 
 	*out = NULL;
@@ -608,9 +608,9 @@ observe_psi_watch_open(struct observe *observe, const char *path,
 	}
 	watch->poll.data = watch;
 	if ((error = uv_poll_start(&watch->poll, UV_PRIORITIZED,
-	    observe_psi_ready)) != 0) {
+	    observe_pressure_ready)) != 0) {
 		observe_cause(reason, "%s: uv_poll_start: %s", path, uv_strerror(error));
-		observe_psi_unwatch(observe, watch);
+		observe_pressure_unwatch(observe, watch);
 		return error;
 	}
 	*out = watch;
@@ -618,7 +618,7 @@ observe_psi_watch_open(struct observe *observe, const char *path,
 }
 
 static void
-observe_psi_count_trigger(struct observe *observe, const char *scope,
+observe_pressure_count(struct observe *observe, const char *scope,
     const char *cgroup)
 {
 	const char *labels[] = { scope, cgroup };
@@ -628,9 +628,9 @@ observe_psi_count_trigger(struct observe *observe, const char *scope,
 }
 
 static void
-observe_psi_ready(uv_poll_t *poll, int status, int events)
+observe_pressure_ready(uv_poll_t *poll, int status, int events)
 {
-	struct observe_psi_watch *watch = poll->data;
+	struct observe_pressure_watch *watch = poll->data;
 	struct observe *observe = watch->observe;
 	struct observe_group_state *group = watch->group;
 	uint64_t begin = observe_cpu_begin();
@@ -647,7 +647,7 @@ observe_psi_ready(uv_poll_t *poll, int status, int events)
 		} else {
 			observe->node_watch = NULL;
 		}
-		observe_psi_unwatch(observe, watch);
+		observe_pressure_unwatch(observe, watch);
 		goto out;
 	}
 	if ((events & UV_PRIORITIZED) == 0)
@@ -657,11 +657,11 @@ observe_psi_ready(uv_poll_t *poll, int status, int events)
 		log_info("observe: CPU pressure trigger fired for pod %s (stall "
 		    "above %" PRIu64 " us in %" PRIu64 " us)", group->label,
 		    observe->options.psi_stall_us, observe->options.psi_window_us);
-		observe_psi_count_trigger(observe, "pod", group->label);
+		observe_pressure_count(observe, "pod", group->label);
 	} else {
 		observe->node_psi_fired++;
 		log_info("observe: CPU pressure trigger fired for the node");
-		observe_psi_count_trigger(observe, "node", "");
+		observe_pressure_count(observe, "node", "");
 	}
 out:
 	observe_cpu_end(observe, begin);
@@ -677,7 +677,7 @@ observe_group_arm_psi(struct observe *observe, struct observe_group_state *group
 		return;
 	snprintf(path, sizeof path, "%s/%s/cpu.pressure", observe->cgroup_root,
 	    group->cgroup);
-	if (observe_psi_watch_open(observe, path, group, &group->psi_watch,
+	if (observe_pressure_watch_open(observe, path, group, &group->psi_watch,
 	    &reason) != 0) {
 		free(group->psi_reason);
 		group->psi_reason = reason;
@@ -879,7 +879,7 @@ observe_set_groups(struct observe *observe, const struct observe_group *rows,
 		if (fd >= 0)
 			bpf_map_delete_elem(fd, &group->cgroup_id);
 		if (group->psi_watch != NULL)
-			observe_psi_unwatch(observe, group->psi_watch);
+			observe_pressure_unwatch(observe, group->psi_watch);
 		observe_group_free(group);
 	}
 	free(observe->groups);
@@ -1507,7 +1507,7 @@ observe_start(struct observe *observe)
 
 	/* The node's pressure: a trigger if the kernel takes one here. */
 	snprintf(path, sizeof path, "%s/pressure/cpu", observe->proc_root);
-	if (observe_psi_watch_open(observe, path, NULL, &observe->node_watch,
+	if (observe_pressure_watch_open(observe, path, NULL, &observe->node_watch,
 	    &cause) != 0) {
 		log_info("observe: no pressure trigger on the node (%s); reading "
 		    "%s every %u ms instead", cause ? cause : "refused", path,
@@ -1545,12 +1545,12 @@ observe_stop(struct observe *observe, void (*done)(void *arg), void *arg)
 		observe->skel->bss->capture = 0;
 	for (size_t i = 0; i < observe->group_count; i++) {
 		if (observe->groups[i]->psi_watch != NULL) {
-			observe_psi_unwatch(observe, observe->groups[i]->psi_watch);
+			observe_pressure_unwatch(observe, observe->groups[i]->psi_watch);
 			observe->groups[i]->psi_watch = NULL;
 		}
 	}
 	if (observe->node_watch != NULL) {
-		observe_psi_unwatch(observe, observe->node_watch);
+		observe_pressure_unwatch(observe, observe->node_watch);
 		observe->node_watch = NULL;
 	}
 	if (observe->handles_ready) {
@@ -1571,7 +1571,7 @@ observe_stop(struct observe *observe, void (*done)(void *arg), void *arg)
 /* Trace captures. */
 
 static void
-observe_trace_cancelled(struct http_request *request, void *arg)
+observe_capture_cancelled(struct http_request *request, void *arg)
 {
 	struct observe *observe = arg;
 
@@ -1635,7 +1635,7 @@ observe_end_capture(struct observe *observe, const char *stopped)
 }
 
 static void
-observe_trace_elapsed(uv_timer_t *timer)
+observe_capture_elapsed(uv_timer_t *timer)
 {
 	struct observe *observe = timer->data;
 	uint64_t begin = observe_cpu_begin();
@@ -1701,9 +1701,9 @@ observe_handle_trace(struct http_request *request, void *arg)
 	observe->trace_request = request;
 	observe->trace_seconds = (unsigned)seconds;
 	observe->trace_ending = false;
-	http_request_on_cancel(request, observe_trace_cancelled, observe);
+	http_request_on_cancel(request, observe_capture_cancelled, observe);
 	observe->skel->bss->capture = 1;
-	uv_timer_start(&observe->trace_timer, observe_trace_elapsed,
+	uv_timer_start(&observe->trace_timer, observe_capture_elapsed,
 	    seconds * 1000, 0);
 	log_info("observe: trace capture started for %lu s, at most %lu bytes",
 	    seconds, max_bytes);
@@ -1767,7 +1767,7 @@ observe_totals_json(const struct observe *observe,
 }
 
 static cJSON *
-observe_psi_json(const struct observe_psi *psi, bool valid, bool trigger,
+observe_pressure_json(const struct observe_psi *psi, bool valid, bool trigger,
     const char *reason, uint64_t fired)
 {
 	cJSON *json = cJSON_CreateObject(), *some;
@@ -1859,7 +1859,7 @@ observe_machine_json(const struct observe *observe)
 }
 
 static cJSON *
-observe_linter_json(const struct observe *observe)
+observe_verdicts_json(const struct observe *observe)
 {
 	cJSON *json = cJSON_CreateObject(), *verdicts, *totals, *layout;
 
@@ -2016,7 +2016,7 @@ observe_report(struct observe *observe)
 		    &group->window, group->cpu_window, observe->window_ns));
 		cJSON_AddItemToObject(item, "total", observe_totals_json(observe,
 		    &group->total, group->cpu_total, 0));
-		cJSON_AddItemToObject(item, "psi", observe_psi_json(&group->psi,
+		cJSON_AddItemToObject(item, "psi", observe_pressure_json(&group->psi,
 		    group->psi_valid, group->psi_watch != NULL,
 		    group->cgroup == NULL ? "no cgroup path known" : group->psi_reason,
 		    group->psi_fired));
@@ -2050,13 +2050,13 @@ observe_report(struct observe *observe)
 	free(order);
 
 	psi = cJSON_AddObjectToObject(json, "psi");
-	cJSON_AddItemToObject(psi, "node", observe_psi_json(&observe->node_psi,
+	cJSON_AddItemToObject(psi, "node", observe_pressure_json(&observe->node_psi,
 	    observe->node_psi_valid, observe->node_watch != NULL,
 	    observe->node_psi_reason, observe->node_psi_fired));
 	cJSON_AddNumberToObject(psi, "trigger_stall_us", (double)observe->options.psi_stall_us);
 	cJSON_AddNumberToObject(psi, "trigger_window_us", (double)observe->options.psi_window_us);
 
-	cJSON_AddItemToObject(json, "linter", observe_linter_json(observe));
+	cJSON_AddItemToObject(json, "linter", observe_verdicts_json(observe));
 
 	samples = cJSON_AddArrayToObject(json, "samples");
 	for (size_t i = 0; i < observe->recent_count; i++) {

@@ -9,8 +9,10 @@
 # cgroup so the sampled ring-buffer path runs too): none ("idle": whatever
 # the shared machine runs anyway), and about 10k, 100k and 300k context
 # switches per second.  Arms, interleaved in each repetition (MEASURING.md):
-# off (nothing loaded) and on (t/observe-probe serving with the BPF program
-# attached, BPF run-time statistics enabled, the default 2 s tick).
+# off (nothing loaded), on (t/observe-probe serving with the BPF program
+# attached, BPF run-time statistics enabled, the default 2 s tick) and bare
+# (the same without BPF statistics, which cost two clock reads per program
+# run themselves: the load's own CPU time shows what observation costs it).
 #
 # Per arm: the machine's context switches per second (/proc/stat), the
 # ping-pong's CPU time per 1,000 round trips (the in-kernel cost lands on
@@ -89,10 +91,11 @@ load() {
 # run ARM LOAD: one measurement, one line of results into $TMP/results.
 run() {
 	local arm=$1 name=$2 port before_json after_json c0 c1 s0 s1 t0 t1 a0 a1 result
-	if [ "$arm" = on ]; then
+	if [ "$arm" != off ]; then
 		port=$(port)
 		"$PROBE" serve --listen="127.0.0.1:$port" --cgroup-root="$CGROUP2" \
-			--interval-ms=2000 --bpf-stats --pod="load:normal:$CG/load" \
+			--interval-ms=2000 $([ "$arm" = on ] && echo --bpf-stats) \
+			--pod="load:normal:$CG/load" \
 			>/dev/null 2>"$TMP/probe.log" &
 		probe_pid=$!
 		for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
@@ -103,7 +106,7 @@ run() {
 	s0=$(ctxt); t0=$(now)
 	result=$(load "$name")
 	s1=$(ctxt); t1=$(now)
-	if [ "$arm" = on ]; then
+	if [ "$arm" != off ]; then
 		a1=$(cpu_of "$probe_pid")
 		bpf_stats >"$TMP/after"
 		kill -TERM "$probe_pid"; wait "$probe_pid" || true; probe_pid=
@@ -123,10 +126,10 @@ PY
 	echo "$name $arm $(echo "$s1 - $s0" | bc) $(echo "$t1 - $t0" | bc) $result $(cat "$TMP/bpf")" >>"$TMP/results"
 }
 
-echo "observe.sh: $REPS repetitions x {idle,10k,100k,300k} x {off,on}, ${DURATION} s each, $(nproc) CPUs"
+echo "observe.sh: $REPS repetitions x {idle,10k,100k,300k} x {off,on,bare}, ${DURATION} s each, $(nproc) CPUs"
 for ((rep = 1; rep <= REPS; rep++)); do
 	for name in idle 10k 100k 300k; do
-		for arm in off on; do
+		for arm in off on bare; do
 			run "$arm" "$name"
 		done
 	done
@@ -147,8 +150,8 @@ def med(values, fmt):
     return "%s (%s-%s)" % (fmt % statistics.median(values), fmt % min(values), fmt % max(values))
 print()
 print("%-5s %-22s %-22s %-24s %-24s %-22s %-22s" % ("load", "switches/s off", "switches/s on",
-    "load CPU ms/1k trips off", "load CPU ms/1k trips on", "agent %% of a core",
-    "BPF ns/run | %% core"))
+    "load CPU ms/1k trips off", "load CPU ms/1k trips on", "agent % of a core",
+    "BPF ns/run | % core"))
 for name in ("idle", "10k", "100k", "300k"):
     off, on = data[(name, "off")], data[(name, "on")]
     def per_trip(rows):
@@ -159,15 +162,16 @@ for name in ("idle", "10k", "100k", "300k"):
         med(trips_off, "%.1f") if trips_off else "-", med(trips_on, "%.1f") if trips_on else "-",
         med([r["agent"] * 100 for r in on], "%.3f"),
         med([r["ns"] for r in on], "%.0f"), med([r["bpf"] * 100 for r in on], "%.2f")))
-ratios = {}
-for name in ("10k", "100k", "300k"):
-    off, on = data[(name, "off")], data[(name, "on")]
-    rs = [b["cpu"] / b["trips"] / (a["cpu"] / a["trips"]) for a, b in zip(off, on) if a["trips"] and b["trips"] and a["cpu"]]
-    ratios[name] = rs
 print()
-for name, rs in ratios.items():
-    if rs:
-        print("load %-5s ping-pong CPU per round trip, on/off: %s" % (name, med(rs, "%.3f")))
+for name in ("10k", "100k", "300k"):
+    off = data[(name, "off")]
+    for arm in ("on", "bare"):
+        rs = [b["cpu"] / b["trips"] / (a["cpu"] / a["trips"])
+              for a, b in zip(off, data[(name, arm)]) if a["trips"] and b["trips"] and a["cpu"]]
+        if rs:
+            print("load %-5s ping-pong CPU per round trip, %s/off: %s" % (name, arm, med(rs, "%.3f")))
+print("agent % of a core without BPF statistics (bare): " + ", ".join("%s %s" % (name,
+    med([r["agent"] * 100 for r in data[(name, "bare")]], "%.3f")) for name in ("idle", "10k", "100k", "300k")))
 idle = data[("idle", "on")]
 print()
 print("targets: agent <= 0.13%% of a core idle: median %.3f%%; agent + BPF < 1%% at 100k switches/s: median %.3f%%"
