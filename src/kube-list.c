@@ -106,8 +106,8 @@ kube_list_parse(const char *text, size_t len,
     int (*on_item)(const cJSON *item, void *arg), void *arg,
     struct kube_list_page *page, char **cause)
 {
-	size_t at, key_start, key_end, value_end;
-	bool first = true, first_item;
+	size_t at, key_end, value_end;
+	bool first = true, first_item, is_items, is_metadata;
 	cJSON *json;
 	int result;
 
@@ -135,18 +135,19 @@ kube_list_parse(const char *text, size_t len,
 		if (at >= len || text[at] != '"' ||
 		    kube_list_value_end(text, len, at, &key_end) != 0)
 			goto bad;
-		key_start = at;
-		if ((json = kube_list_parse_value(text, key_start, key_end)) == NULL)
+		/* The key as cJSON reads it, escapes and all, so that both
+		 * agree on which member is "items". */
+		if ((json = kube_list_parse_value(text, at, key_end)) == NULL)
 			goto bad;
+		is_items = strcmp(json->valuestring, "items") == 0;
+		is_metadata = strcmp(json->valuestring, "metadata") == 0;
 		cJSON_Delete(json);
 		at = kube_list_skip_space(text, len, key_end);
 		if (at >= len || text[at] != ':')
 			goto bad;
 		at = kube_list_skip_space(text, len, at + 1);
 
-		if (key_end - key_start == 7 &&
-		    memcmp(text + key_start, "\"items\"", 7) == 0 &&
-		    at < len && text[at] == '[') {
+		if (is_items && at < len && text[at] == '[') {
 			at++;
 			first_item = true;
 			for (;;) {
@@ -178,8 +179,7 @@ kube_list_parse(const char *text, size_t len,
 		    (json = kube_list_parse_value(text, at, value_end)) == NULL)
 			goto bad;
 		result = 0;
-		if (key_end - key_start == 10 &&
-		    memcmp(text + key_start, "\"metadata\"", 10) == 0)
+		if (is_metadata)
 			result = kube_list_metadata(json, page);
 		cJSON_Delete(json);
 		if (result != 0)

@@ -27,7 +27,6 @@ kube_stream_reset(struct kube_stream *stream)
 	stream->scanned = 0;
 	stream->depth = 0;
 	stream->in_string = false;
-	stream->escaped = false;
 	stream->skipping = false;
 }
 
@@ -142,8 +141,8 @@ kube_stream_emit(struct kube_stream *stream, const char *text, size_t len)
 int
 kube_stream_feed(struct kube_stream *stream, const char *data, size_t len)
 {
-	const char *text, *newline;
-	size_t i, start;
+	const char *text, *newline, *quote;
+	size_t i, start, backslashes;
 	int error, result = 0;
 	char c;
 
@@ -161,16 +160,27 @@ kube_stream_feed(struct kube_stream *stream, const char *data, size_t len)
 	text = stream->pending.data;
 	start = 0;
 	for (i = stream->scanned; i < stream->pending.len; i++) {
-		c = text[i];
 		if (stream->in_string) {
-			if (stream->escaped)
-				stream->escaped = false;
-			else if (c == '\\')
-				stream->escaped = true;
-			else if (c == '"')
+			/*
+			 * Most of an object is string contents: jump to the next
+			 * quote; it closes the string unless an odd run of
+			 * backslashes precedes it (all inside this string, which
+			 * stays in pending until its event is complete).
+			 */
+			quote = memchr(text + i, '"', stream->pending.len - i);
+			if (quote == NULL) {
+				i = stream->pending.len - 1;
+				continue;
+			}
+			i = (size_t)(quote - text);
+			for (backslashes = 0; text[i - 1 - backslashes] == '\\';
+			    backslashes++)
+				;
+			if (backslashes % 2 == 0)
 				stream->in_string = false;
 			continue;
 		}
+		c = text[i];
 		if (stream->depth == 0) {
 			if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
 				start = i + 1;

@@ -7,7 +7,7 @@
  * flushed: chunk boundaries are not event boundaries.  The splitter finds
  * whole objects with a string-aware brace scanner (so it needs neither the
  * newline nor one event per chunk), each byte scanned once, and hands each
- * object, parsed, to the owner.  Malformed events are counted, logged and
+ * object, parsed, to the owner; string contents are skipped with memchr.  Malformed events are counted, logged and
  * skipped; nothing the server sends can crash it or grow it without bound.
  */
 #ifndef TEMPER_KUBE_STREAM_H
@@ -52,7 +52,6 @@ struct kube_stream {
 	size_t scanned;		/* how far pending has been scanned */
 	unsigned depth;		/* brace depth at scanned */
 	bool in_string;
-	bool escaped;
 	bool skipping;		/* discarding a refused event up to a newline */
 	size_t max_event;
 
