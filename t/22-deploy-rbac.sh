@@ -35,6 +35,32 @@ is "$(h status t -n "$NS" -o json | jq -r .info.status)" deployed "the release i
 is "$(k get crd temperpolicies.temper.io -o name 2>/dev/null)" \
 	"customresourcedefinition.apiextensions.k8s.io/temperpolicies.temper.io" "the CRD came with it (crds/)"
 
+# --- the pods the workloads would make -----------------------------------------
+# No controller-manager runs here, so no DaemonSet or Deployment makes a pod;
+# make each one's pod by hand (dry run) to have it admitted: its
+# ServiceAccount and PriorityClass exist, and Pod Security accepts it.  The
+# cluster roles' pods meet the "restricted" standard; the agent needs a
+# namespace that allows privileged pods.
+k get daemonsets,deployments -n "$NS" -o json | jq -c '.items[] |
+	{apiVersion: "v1", kind: "Pod", metadata: {name: (.metadata.name + "-probe")},
+	 spec: .spec.template.spec}' >"$TMP/pods.jsonl"
+k create namespace restricted >/dev/null
+k label namespace restricted pod-security.kubernetes.io/enforce=restricted >/dev/null
+for sa in $(k -n "$NS" get serviceaccounts -l app.kubernetes.io/instance=t -o name); do
+	k -n restricted create serviceaccount "${sa#*/}" >/dev/null
+done
+while IFS= read -r pod; do
+	name=$(jq -r .metadata.name <<<"$pod")
+	out=$(k -n "$NS" create --dry-run=server -f - <<<"$pod" 2>&1)
+	like "$out" 'created \(server dry run\)' "a pod of ${name%-probe} is admitted in $NS"
+	out=$(k -n restricted create --dry-run=server -f - <<<"$pod" 2>&1)
+	case $name in
+	*agent*) like "$out" 'violates PodSecurity "restricted:latest"' \
+		"... and refused where Pod Security enforces restricted (it is privileged)" ;;
+	*) like "$out" 'created \(server dry run\)' "... and under Pod Security restricted too" ;;
+	esac
+done <"$TMP/pods.jsonl"
+
 # --- least privilege, role by role -------------------------------------------------
 # can ROLE WANT VERB RESOURCE [kubectl auth can-i args]: one test point.
 can() {
