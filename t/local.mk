@@ -151,7 +151,7 @@ EXTRA_DIST += $(ctl_scripts) $(ctl_helper_scripts)
 # Cluster roles: scheduler extender, overcommit webhook, safe-mode controller
 # (unit tests of the pure deciders; t/9N scripts against the real control plane).
 cluster_unit_tests = t/test-extender t/test-webhook t/test-controller
-cluster_role_scripts = t/90-webhook.sh t/92-controller.sh
+cluster_role_scripts = t/90-webhook.sh t/91-extender.sh t/92-controller.sh
 t_test_extender_SOURCES = t/test-extender.c t/tap.h
 t_test_webhook_SOURCES = t/test-webhook.c t/tap.h
 t_test_controller_SOURCES = t/test-controller.c t/tap.h
