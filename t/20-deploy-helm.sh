@@ -47,6 +47,16 @@ ok "helm lint --strict (every part enabled)" quiet "$HELM" lint --strict "$CHART
 ok "helm template (default values)" render default
 ok "helm template (every part enabled)" render all -f "$ALL"
 
+# --- values.schema.json --------------------------------------------------------
+"$HELM" template t "$CHART" --set agent.enforcment=off >/dev/null 2>"$TMP/typo.err"
+like "$(cat "$TMP/typo.err")" "additional properties 'enforcment' not allowed" \
+	"values.schema.json refuses a misspelt value"
+"$HELM" template t "$CHART" --set agent.enforcement=strict >/dev/null 2>"$TMP/enum.err"
+like "$(cat "$TMP/enum.err")" "value must be one of 'auto', 'scx', 'cgroup', 'off'" \
+	"... and an enforcement mode temperd does not have"
+"$HELM" template t "$CHART" --set webhook.timeoutSeconds=60 >/dev/null 2>"$TMP/timeout.err"
+like "$(cat "$TMP/timeout.err")" "/webhook/timeoutSeconds" "... and a webhook timeout the apiserver would refuse"
+
 # --- complement mode by default -----------------------------------------
 is "$(q default '[.[].kind] | unique | join(" ")')" \
 	'"ClusterRole ClusterRoleBinding ConfigMap DaemonSet PriorityClass Service ServiceAccount"' \
