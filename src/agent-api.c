@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "cgroup-enforce.h"
 #include "daemon.h"
 #include "engine.h"
 #include "http-server.h"
@@ -77,8 +78,11 @@ agent_api_status(struct http_request *request, void *arg)
 	    conf_enforcement_name(agent->daemon->conf.enforcement));
 	cJSON_AddStringToObject(enforcement, "state", agent_enforcement_state(agent));
 	cJSON_AddStringToObject(enforcement, "reason", safe_mode ?
-	    "safe mode stands enforcement down" :
-	    "plans are computed and published; this build has no scheduler supervisor yet, so nothing is enforced");
+	    "safe mode stands enforcement down" : agent->enforce != NULL ?
+	    "the cgroup backend: cpu.idle for low and background pods" :
+	    "no enforcement backend runs: plans are computed and published only");
+	if (agent->enforce != NULL)
+		cJSON_AddItemToObject(enforcement, "cgroup", cgroup_enforce_status_json(agent->enforce));
 
 	safe = cJSON_AddObjectToObject(json, "safe_mode");
 	cJSON_AddBoolToObject(safe, "active", safe_mode);

@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "buf.h"
 #include "cgroup-discovery.h"
+#include "cgroup-enforce.h"
 #include "daemon.h"
 #include "engine.h"
 #include "kube-node.h"
@@ -44,8 +45,11 @@ agent_enforcement_state(const struct agent *agent)
 {
 	if (agent->engine != NULL && engine_safe_mode(agent->engine, NULL))
 		return "safe-mode";
-	/* The scheduler supervisor is not part of this build: plans are
-	 * computed and published, nothing is enforced. */
+	if (agent->enforce != NULL)
+		return "cgroup";
+	if (agent->daemon->conf.enforcement == CONF_ENFORCEMENT_OFF)
+		return "off";
+	/* No backend: plans are computed and published, nothing is enforced. */
 	return "plan-only";
 }
 
@@ -146,6 +150,26 @@ agent_on_generation(void *arg, const struct generation *generation,
 }
 
 static void
+agent_on_planned(void *arg, const struct planner_pod *pods, size_t count,
+    const struct plan *plan)
+{
+	struct agent *agent = arg;
+	int error;
+
+	(void)plan;
+	if (agent->enforce == NULL || engine_safe_mode(agent->engine, NULL))
+		return;
+	error = cgroup_enforce_apply(agent->enforce, pods, count, agent->topology);
+	if (error != 0 && error != agent->enforce_error)
+		log_warn("agent: applying the cgroup backend to %zu pods failed: %s; "
+		    "what could be written is, the rest is retried on the next pass",
+		    count, strerror(-error));
+	else if (error == 0 && agent->enforce_error != 0)
+		log_info("agent: the cgroup backend applies again to all %zu pods", count);
+	agent->enforce_error = error;
+}
+
+static void
 agent_on_distribution(void *arg, const struct qos_distribution *distribution)
 {
 	(void)distribution;
@@ -195,6 +219,21 @@ agent_pods_synced(void *arg)
 
 /* --- the node ------------------------------------------------------------- */
 
+/* Put every value the cgroup backend wrote back as it was. */
+static void
+agent_stand_down(struct agent *agent, const char *why)
+{
+	size_t journalled = cgroup_enforce_journal_count(agent->enforce);
+	int error = cgroup_enforce_restore_all(agent->enforce);
+
+	if (error != 0)
+		log_warn("agent: %s: restoring %zu cgroup values failed: %s; the journal keeps "
+		    "them for the next try", why, journalled, strerror(-error));
+	else if (journalled > 0)
+		log_info("agent: %s: restored %zu cgroup values the backend had written",
+		    why, journalled);
+}
+
 static bool
 agent_annotation_true(const char *value)
 {
@@ -208,7 +247,13 @@ agent_apply_safe_mode(struct agent *agent)
 	const char *source = agent->safe_mode_annotation ?
 	    "node annotation " AGENT_SAFE_MODE_KEY : "POST /api/v1/safe-mode";
 
+	bool was = engine_safe_mode(agent->engine, NULL);
+
 	engine_set_safe_mode(agent->engine, on, source);
+	if (agent->enforce != NULL && on && !was)
+		agent_stand_down(agent, "safe mode");
+	else if (agent->enforce != NULL && !on && was)
+		engine_plan_now(agent->engine, "safe mode off");
 	agent_publish(agent);
 }
 
@@ -515,6 +560,7 @@ agent_new(struct daemon *daemon, char **cause)
 		.collect = agent_collect,
 		.generation = agent_on_generation,
 		.distribution = agent_on_distribution,
+		.planned = agent_on_planned,
 	};
 	struct agent *agent;
 	char *why = NULL;
@@ -541,6 +587,33 @@ agent_new(struct daemon *daemon, char **cause)
 		    conf->cgroup_root, why ? why : strerror(errno));
 		free(why);
 		why = NULL;
+	}
+	if (conf->enforcement == CONF_ENFORCEMENT_CGROUP ||
+	    (conf->enforcement == CONF_ENFORCEMENT_AUTO && conf->fallback_cgroup)) {
+		/* A journal left by a crash is restored here, before anything else. */
+		agent->enforce = cgroup_enforce_new(conf->state_dir,
+		    &(struct cgroup_enforce_options){
+		    .cgroup_root = conf->cgroup_root,
+		    .layout = CGROUP_LAYOUT_AUTO,
+		    .exclusive_critical = conf->exclusive_critical,
+		    .cpu_manager_state = conf->cpu_manager_state,
+		}, &why);
+		if (agent->enforce == NULL && conf->enforcement == CONF_ENFORCEMENT_CGROUP) {
+			agent_set_cause(cause, "--enforcement=cgroup: %s", why ? why : strerror(errno));
+			free(why);
+			agent_free(agent);
+			return NULL;
+		}
+		if (agent->enforce == NULL) {
+			log_warn("agent: the cgroup backend cannot start: %s; plans are published, "
+			    "nothing is enforced", why ? why : strerror(errno));
+			free(why);
+			why = NULL;
+		} else {
+			log_info("agent: enforcing through cgroups under %s (cpu.idle for low and "
+			    "background%s)", conf->cgroup_root,
+			    conf->exclusive_critical ? ", exclusive cores for critical" : "");
+		}
 	}
 	options.topology = agent->topology;
 	options.state_dir = conf->state_dir;
@@ -672,6 +745,8 @@ agent_stop(struct agent *agent, void (*done)(void *arg), void *arg)
 	agent->done_arg = arg;
 	/* Held while the parts are told, so that none finishes the stop early. */
 	agent->open_handles = 1;
+	if (agent->enforce != NULL)
+		agent_stand_down(agent, "shutdown");
 	if (agent->patch != NULL) {
 		kube_patch_cancel(agent->patch);
 		agent->patch = NULL;
@@ -701,6 +776,7 @@ agent_free(struct agent *agent)
 	if (agent == NULL)
 		return;
 	engine_free(agent->engine);
+	cgroup_enforce_free(agent->enforce);
 	topology_free(agent->topology);
 	agent_forget_cgroups(agent);
 	cgroup_discovery_free(agent->discovery);

@@ -20,6 +20,7 @@
 #include "qos-distribution.h"
 
 struct cgroup_discovery;
+struct cgroup_enforce;
 struct cgroup_pod;
 struct daemon;
 struct engine;
@@ -58,6 +59,10 @@ struct agent {
 	size_t planner_count;
 	struct cgroup_discovery *discovery;
 	char *discovery_error;		/* the last rescan's failure, logged once */
+
+	/* Enforcement without sched_ext: cpu.idle and cpusets (cgroup-enforce.c). */
+	struct cgroup_enforce *enforce;
+	int enforce_error;		/* the last apply's -errno, logged once */
 	uint64_t last_rescan_ms;
 
 	/* Safe mode from the node annotation and from POST /api/v1/safe-mode. */
@@ -91,7 +96,7 @@ int agent_start(struct agent *agent);
 void agent_stop(struct agent *agent, void (*done)(void *arg), void *arg);
 void agent_free(struct agent *agent);
 
-/* "plan-only" or "safe-mode": what the node annotation says. */
+/* "safe-mode", "cgroup", "plan-only" or "off": what the node annotation says. */
 const char *agent_enforcement_state(const struct agent *agent);
 /* POST /api/v1/safe-mode */
 void agent_set_api_safe_mode(struct agent *agent, bool on);

@@ -71,6 +71,7 @@ conf_free(struct conf *conf)
 	free(conf->cgroup_root);
 	free(conf->sysfs_root);
 	free(conf->scheduler_bin);
+	free(conf->cpu_manager_state);
 	memset(conf, 0, sizeof *conf);
 }
 
@@ -180,6 +181,7 @@ enum conf_kind {
 	CONF_STRING,		/* char * */
 	CONF_PATH,		/* char *, must be absolute */
 	CONF_BOOL,		/* bool */
+	CONF_FALLBACK,		/* bool: "cgroup" true, "none" false */
 	CONF_SIZE,		/* size_t, positive */
 	CONF_MILLIS,		/* uint64_t, positive */
 	CONF_COUNT,		/* unsigned, positive */
@@ -217,6 +219,9 @@ static const struct conf_key conf_keys[] = {
 	CONF_KEY("node", "sysfs_root", CONF_PATH, sysfs_root),
 	CONF_KEY("enforcement", "mode", CONF_ENFORCEMENT, enforcement),
 	CONF_KEY("enforcement", "scheduler_bin", CONF_STRING, scheduler_bin),
+	CONF_KEY("enforcement", "fallback", CONF_FALLBACK, fallback_cgroup),
+	CONF_KEY("enforcement", "exclusive_critical", CONF_BOOL, exclusive_critical),
+	CONF_KEY("enforcement", "cpu_manager_state", CONF_PATH, cpu_manager_state),
 };
 
 static int
@@ -275,6 +280,12 @@ conf_set(struct conf_parser *parser, struct conf *conf, const struct conf_key *k
 			return conf_error(parser, value,
 			    "expected one of \"error\", \"warn\", \"info\", \"debug\"");
 		return conf_set_string(parser, value, (char **)field, false);
+	case CONF_FALLBACK:
+		if (value->type != TOML_STRING || (strcmp(value->u.string.text, "cgroup") != 0 &&
+		    strcmp(value->u.string.text, "none") != 0))
+			return conf_error(parser, value, "expected \"cgroup\" or \"none\"");
+		*(bool *)field = strcmp(value->u.string.text, "cgroup") == 0;
+		return 0;
 	case CONF_BOOL:
 		if (value->type != TOML_BOOLEAN)
 			return conf_error(parser, value, "expected true or false, found %s",

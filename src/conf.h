@@ -58,6 +58,9 @@ struct conf {
 
 	/* [enforcement] */
 	enum conf_enforcement enforcement;
+	bool fallback_cgroup;		/* auto without sched_ext: the cgroup backend */
+	bool exclusive_critical;	/* cgroup backend: fence Critical on whole cores */
+	char *cpu_manager_state;	/* the kubelet's, to leave its pods alone */
 	char *scheduler_bin;
 
 	/* [priority_mapping] and [planner], read by engine-config.c */

@@ -216,6 +216,8 @@ engine_pass(struct engine *engine, const char *reason)
 	engine->last_error = NULL;
 	if (engine_record_pods(engine, pods, count, whys) != 0)
 		goto nomem;
+	if (engine->callbacks.planned != NULL)
+		engine->callbacks.planned(engine->arg, pods, count, engine->plan);
 	engine_publish_distribution(engine, pods, count);
 	goto out;
 nomem:

@@ -49,6 +49,11 @@ struct engine_callbacks {
 	    const struct plan *plan, bool sizing_changed);
 	/* The per-tier pod counts and CPU requests changed. */
 	void (*distribution)(void *arg, const struct qos_distribution *distribution);
+	/* Every successful pass, with each pod's tier filled in: what an
+	 * enforcement backend applies (membership may change without a new
+	 * generation). */
+	void (*planned)(void *arg, const struct planner_pod *pods, size_t count,
+	    const struct plan *plan);
 };
 
 struct engine_options {

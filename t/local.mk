@@ -25,7 +25,7 @@ check_PROGRAMS += $(core_helpers)
 cluster_scripts = t/30-cluster.sh
 
 # The agent role against the real control plane.
-agent_scripts = t/35-agent.sh
+agent_scripts = t/35-agent.sh t/36-agent-cgroup.sh
 
 # Kubernetes client.
 kube_unit_tests = t/test-kube-quantity t/test-kube-pod t/test-kube-config \
