@@ -3,8 +3,11 @@
 #   . "$TOP_SRCDIR/t/scx/versions.sh"
 #
 # Pin: scx_layered 1.1.4, the newest crates.io served when this was written
-# (`cargo info scx_layered`).  Its Cargo.toml wants rust >= 1.91 and its build
-# script refuses clang < 16 for the BPF side, so BPF_CLANG=clang-16.
+# (`cargo info scx_layered`).  Its Cargo.toml wants rust >= 1.91, and the
+# build script of its scx_utils 1.1.4 (scx_cargo's ClangInfo) refuses
+# clang < 18, which it needs for -mcpu=v4 BPF: "clang < 18 does not support
+# -mcpu=v4 for BPF".  Debian 12 ships clang-19 (1:19.1.7-3~deb12u1), so
+# BPF_CLANG=clang-19; Temper's own BPF keeps building with clang-16.
 #
 # Cache layout (override the root with TEMPER_CACHE; nothing here is committed):
 #   $TEMPER_CACHE/scx_layered-<v>/bin/scx_layered   the binary (cargo install --root)
@@ -13,7 +16,8 @@
 #   $TEMPER_CACHE/logs/scx_layered-<v>.log          the build log
 
 SCX_LAYERED_VERSION=1.1.4
-SCX_BPF_CLANG=${BPF_CLANG:-clang-16}
+SCX_BPF_CLANG=${SCX_BPF_CLANG:-clang-19}
+SCX_BPF_CLANG_MIN=18
 TEMPER_CACHE=${TEMPER_CACHE:-$HOME/.cache/temper}
 SCX_DIR=$TEMPER_CACHE/scx_layered-$SCX_LAYERED_VERSION
 SCX_LAYERED_BIN=$SCX_DIR/bin/scx_layered
