@@ -32,6 +32,15 @@ fuzz_http_sources = src/http-parser.c src/buf.c $(LLHTTP_SRCDIR)/llhttp.c \
 fuzz_targets += fuzz-placement-record
 fuzz_placement_record_sources = src/observe-record.c src/observe-trace.c src/buf.c
 
+fuzz_targets += fuzz-extender fuzz-admission
+fuzz_extender_sources = src/extender-policy.c src/cluster-config.c \
+	src/engine-config.c src/toml.c src/tier.c src/qos-distribution.c \
+	src/kube-pod.c src/kube-node.c src/kube-object.c src/kube-quantity.c \
+	src/pod.c src/log.c src/buf.c
+fuzz_admission_sources = src/admission.c src/tier.c src/kube-object.c \
+	src/kube-quantity.c src/pod.c src/log.c src/buf.c
+t/fuzz/fuzz-extender t/fuzz/fuzz-admission: FUZZ_LIBS += $(LIBCJSON_LIBS)
+
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
