@@ -59,10 +59,10 @@ like "$(cat "$TMP/timeout.err")" "/webhook/timeoutSeconds" "... and a webhook ti
 
 # --- complement mode by default -----------------------------------------
 is "$(q default '[.[].kind] | unique | join(" ")')" \
-	'"ClusterRole ClusterRoleBinding ConfigMap DaemonSet PriorityClass Service ServiceAccount"' \
+	'"ClusterRole ClusterRoleBinding ConfigMap DaemonSet PriorityClass Service ServiceAccount ValidatingAdmissionPolicy ValidatingAdmissionPolicyBinding"' \
 	"defaults: the agent alone (no extender, webhook, controller or dashboard)"
 is "$(q all '[.[].kind] | unique | join(" ")')" \
-	'"ClusterRole ClusterRoleBinding ConfigMap DaemonSet Deployment MutatingWebhookConfiguration PriorityClass Role RoleBinding Secret Service ServiceAccount ServiceMonitor"' \
+	'"ClusterRole ClusterRoleBinding ConfigMap DaemonSet Deployment MutatingWebhookConfiguration PriorityClass Role RoleBinding Secret Service ServiceAccount ServiceMonitor ValidatingAdmissionPolicy ValidatingAdmissionPolicyBinding"' \
 	"every part enabled: the kinds of all the parts"
 is "$(q all '[.[] | select(.kind == "Deployment") | .metadata.name] | sort | join(" ")')" \
 	'"t-temper-controller t-temper-dashboard t-temper-extender t-temper-scheduler t-temper-webhook"' \
@@ -104,6 +104,13 @@ is "$(q default '.[] | select(.kind == "DaemonSet") | .spec.template.metadata.an
 render no-annotations --set metrics.podAnnotations=false
 is "$(q no-annotations '[.[] | select(.kind == "DaemonSet") | .spec.template.metadata.annotations | keys[] | select(startswith("prometheus.io"))] | length')" 0 \
 	"metrics.podAnnotations=false drops them"
+
+is "$(q default '.[] | select(.kind == "ValidatingAdmissionPolicy") | .spec.matchConditions[0].expression')" \
+	'"request.userInfo.username == \"system:serviceaccount:temper-system:t-temper-agent\""' \
+	"the own-node admission policy applies to the agent's ServiceAccount"
+render no-policy --set agent.ownNodeOnly=false
+is "$(q no-policy '[.[] | select(.kind | startswith("ValidatingAdmissionPolicy"))] | length')" 0 \
+	"agent.ownNodeOnly=false leaves it out"
 
 # --- canary -------------------------------------------------------------------
 canary='.[] | select(.kind == "DaemonSet" and .metadata.name == "t-temper-agent-canary")'
@@ -166,7 +173,7 @@ is "$(rules controller)" \
 is "$(rules dashboard | jq -c '[.[] | select(.verbs - ["get","list","watch"] != []) | {resources, verbs: (.verbs - ["get","list","watch"])}]')" \
 	'[{"resources":["nodes"],"verbs":["patch"]},{"resources":["temperpolicies"],"verbs":["create","update","patch","delete"]},{"resources":["events"],"verbs":["create","patch"]},{"resources":["events"],"verbs":["create","patch"]}]' \
 	"dashboard: read-mostly; writes only safe-mode node patches, TemperPolicies and Events"
-is "$(q all '[.[] | select(.kind | test("Binding$")) | .subjects[] | select(.name == "t-temper-webhook")] | length')" 0 \
+is "$(q all '[.[] | select(.kind | test("Binding$")) | .subjects[]? | select(.name == "t-temper-webhook")] | length')" 0 \
 	"webhook: bound to no role"
 is "$(q all '.[] | select(.kind == "ServiceAccount" and .metadata.name == "t-temper-webhook") | .automountServiceAccountToken')" false \
 	"... and mounts no token"

@@ -5,7 +5,8 @@
 # matrix of allowed and denied requests); the real agent, running with
 # nothing but its ServiceAccount's token, becomes ready and annotates its
 # node; the webhook is called only in namespaces that opted in; upgrades
-# keep the generated certificate; uninstall removes what it made.
+# keep the generated certificate; uninstall removes what it made.  The
+# chart's admission policy keeps each agent to its own Node's annotations.
 . "$(dirname "$0")/lib.sh"
 . "$TOP_SRCDIR/t/kube-lib.sh"
 . "$TOP_SRCDIR/t/cluster/versions.sh"
@@ -133,7 +134,19 @@ can scheduler no get secrets -n "$NS"
 # --- the real agent with only its own token ------------------------------------------
 "$CLUSTER_TOOLS/mknode" "$CD" node-a --cpus 4 >/dev/null || bail "mknode failed"
 "$CLUSTER_TOOLS/mknode" "$CD" node-b --cpus 4 >/dev/null || bail "mknode failed"
-token=$(k -n "$NS" create token t-temper-agent --duration=1h) || bail "kubectl create token failed"
+# The token the kubelet would mount: bound to an agent pod on node-a, so it
+# carries the node name the chart's admission policy checks.
+cat <<POD | k apply -f - >/dev/null || bail "cannot create the agent pod"
+apiVersion: v1
+kind: Pod
+metadata: {name: agent-on-node-a, namespace: $NS}
+spec:
+  nodeName: node-a
+  serviceAccountName: t-temper-agent
+  containers: [{name: c, image: registry.invalid/temperd:1}]
+POD
+token=$(k -n "$NS" create token t-temper-agent --duration=1h \
+	--bound-object-kind=Pod --bound-object-name=agent-on-node-a) || bail "kubectl create token failed"
 cat >"$TMP/agent.kubeconfig" <<CONF
 apiVersion: v1
 kind: Config
@@ -153,7 +166,7 @@ contexts:
     user: agent
 current-context: c
 CONF
-at_exit "rm -f '$TMP/agent.kubeconfig'"
+at_exit "rm -f '$TMP/agent.kubeconfig' '$TMP/unbound.kubeconfig'"
 agent_k() { "$KUBECTL" --kubeconfig="$TMP/agent.kubeconfig" --request-timeout=20s "$@"; }
 like "$(agent_k get secrets -A 2>&1)" 'Forbidden' "the agent's token is refused secrets"
 like "$(agent_k get pods -A --field-selector spec.nodeName=node-a -o name 2>&1)" '^$|^pod/' \
@@ -180,6 +193,23 @@ if [ -x "$TEMPERD" ]; then
 else
 	for i in 1 2 3 4; do skip "temperd is not built ($TEMPERD)"; done
 fi
+
+# --- each agent on its own node only (ValidatingAdmissionPolicy) --------------
+like "$(agent_k annotate node node-b temper.io/qos-distribution=x --overwrite 2>&1)" \
+	'may not change node "node-b"' "the agent of node-a may not annotate node-b (RBAC alone would let it)"
+like "$(agent_k annotate node node-a example.com/other=x 2>&1)" \
+	'only temper.io/ and infera.io/ annotations' "... nor write annotations other than Temper's on its own node"
+like "$(agent_k label node node-a example.com/role=x 2>&1)" \
+	"may not change a node's labels or spec" "... nor its labels"
+like "$(agent_k annotate node node-a temper.io/safe-mode-requested- 2>&1)" 'annotated' \
+	"... while Temper's own annotations on node-a are its to change"
+unbound=$(k -n "$NS" create token t-temper-agent --duration=10m)
+sed "s|token: .*|token: \"$unbound\"|" "$TMP/agent.kubeconfig" >"$TMP/unbound.kubeconfig"
+like "$("$KUBECTL" --kubeconfig="$TMP/unbound.kubeconfig" annotate node node-a temper.io/x=1 2>&1)" \
+	'may not change node "node-a"' "a token bound to no pod on a node may change no node"
+like "$(k annotate node node-b temper.io/safe-mode-requested=true \
+	--as="system:serviceaccount:$NS:t-temper-controller" 2>&1)" 'annotated' \
+	"the policy is the agent's alone: the controller still marks any node"
 
 # --- the webhook's namespace opt-in, live ------------------------------------------------
 "$CLUSTER_TOOLS/mkns" "$CD" opted --label temper.io/overcommit=enabled >/dev/null || bail "mkns failed"
