@@ -17,7 +17,11 @@
 #include "daemon.h"
 #include "engine.h"
 #include "http-server.h"
+#include "kube-config.h"
+#include "log.h"
+#include "openapi.h"
 #include "planner.h"
+#include "pod.h"
 #include "readiness.h"
 #include "tier.h"
 #include "topology.h"
@@ -101,10 +105,29 @@ agent_api_status(struct http_request *request, void *arg)
 
 		for (size_t i = 0; i < plan->layer_count; i++)
 			cJSON_AddItemToArray(layers, cJSON_CreateString(plan->layers[i].name));
-		for (size_t i = 0; i < plan->note_count; i++)
-			cJSON_AddItemToArray(notes, cJSON_CreateString(plan->notes[i].text));
+		cJSON *details = cJSON_AddArrayToObject(planning, "note_details");
+
+		for (size_t i = 0; i < plan->note_count; i++) {
+			const struct plan_note *note = &plan->notes[i];
+			cJSON *detail = cJSON_CreateObject();
+
+			cJSON_AddItemToArray(notes, cJSON_CreateString(note->text));
+			cJSON_AddStringToObject(detail, "level",
+			    note->level == PLAN_NOTE_WARNING ? "warning" : "info");
+			if (note->pod_uid != NULL)
+				cJSON_AddStringToObject(detail, "pod_uid", note->pod_uid);
+			else
+				cJSON_AddNullToObject(detail, "pod_uid");
+			cJSON_AddStringToObject(detail, "text", note->text);
+			cJSON_AddItemToArray(details, detail);
+		}
 		cJSON_AddStringToObject(planning, "membership",
 		    engine_membership_name(plan->membership));
+		cJSON_AddNumberToObject(planning, "cpu_count", plan->cpu_count);
+		cJSON_AddNumberToObject(planning, "allocatable_millis", (double)plan->allocatable_millis);
+		cJSON_AddNumberToObject(planning, "system_cpus", plan->system_cpus);
+		cJSON_AddNumberToObject(planning, "reserve_cpus", plan->reserve_cpus);
+		cJSON_AddNumberToObject(planning, "fenceable_cpus", plan->fenceable_cpus);
 	}
 	if (error != NULL)
 		cJSON_AddStringToObject(planning, "error", error);
@@ -139,6 +162,20 @@ agent_api_pods(struct http_request *request, void *arg)
 		else
 			cJSON_AddNullToObject(pod, "layer");
 		cJSON_AddNumberToObject(pod, "cpu_request_millis", (double)pods[i].cpu_request_millis);
+		cJSON_AddNumberToObject(pod, "cpu_limit_millis", (double)pods[i].cpu_limit_millis);
+		if (pods[i].has_priority)
+			cJSON_AddNumberToObject(pod, "priority", pods[i].priority);
+		else
+			cJSON_AddNullToObject(pod, "priority");
+		if (pods[i].priority_class != NULL)
+			cJSON_AddStringToObject(pod, "priority_class", pods[i].priority_class);
+		else
+			cJSON_AddNullToObject(pod, "priority_class");
+		cJSON_AddStringToObject(pod, "qos_class", pod_qos_name(pods[i].qos_class));
+		if (pods[i].profile != NULL)
+			cJSON_AddStringToObject(pod, "profile", pods[i].profile);
+		else
+			cJSON_AddNullToObject(pod, "profile");
 		cJSON_AddItemToArray(json, pod);
 	}
 	http_respond_json(request, 200, json);
@@ -270,6 +307,74 @@ agent_api_safe_mode(struct http_request *request, void *arg)
 	cJSON_Delete(json);
 }
 
+struct agent_api_route {
+	struct agent *agent;
+	http_handler_fn handler;
+};
+
+static bool
+agent_api_token_matches(const char *given, const char *token)
+{
+	size_t given_len = strlen(given), token_len = strlen(token);
+	unsigned char difference = given_len != token_len;
+
+	/* Compare every byte whatever differs first: no timing hint. */
+	for (size_t i = 0; i < token_len; i++)
+		difference |= (unsigned char)(token[i] ^ (i < given_len ? given[i] : 0));
+	return difference == 0;
+}
+
+/* Every /api/v1 route goes through here: the token check, then the handler. */
+static void
+agent_api_dispatch(struct http_request *request, void *arg)
+{
+	const struct agent_api_route *route = arg;
+	struct agent *agent = route->agent;
+	const char *authorization;
+
+	if (agent->api_token != NULL && !http_request_local(request)) {
+		authorization = http_request_header(request, "Authorization");
+		if (authorization == NULL || strncmp(authorization, "Bearer ", 7) != 0 ||
+		    !agent_api_token_matches(authorization + 7, agent->api_token)) {
+			http_response_header(request, "WWW-Authenticate", "Bearer");
+			http_respond_error(request, 401, "%s %s needs \"Authorization: Bearer <token>\" "
+			    "(the agent's api_token_file) or the agent's unix socket",
+			    http_request_method(request), http_request_path(request));
+			return;
+		}
+	}
+	route->handler(request, agent);
+}
+
+int
+agent_api_load_token(struct agent *agent)
+{
+	const char *path = agent->daemon->conf.api_token_file;
+	char *token = NULL, *cause = NULL;
+	int error;
+
+	if (path == NULL) {
+		free(agent->api_token);
+		agent->api_token = NULL;
+		log_warn("agent: no api_token_file: /api/v1 on %s answers anyone who can reach it "
+		    "(the unix socket is guarded by its mode)", agent->daemon->conf.listen);
+		return 0;
+	}
+	if ((error = kube_config_read_token(path, &token, &cause)) != 0 || token[0] == '\0') {
+		log_warn("agent: cannot read the API token from %s: %s; %s", path,
+		    cause ? cause : "empty", agent->api_token ? "keeping the previous token" :
+		    "refusing /api/v1 on TCP until it can be read");
+		free(cause);
+		free(token);
+		if (agent->api_token == NULL)
+			agent->api_token = strdup("\n");	/* matches no header value */
+		return error ? error : -EINVAL;
+	}
+	free(agent->api_token);
+	agent->api_token = token;
+	return 0;
+}
+
 int
 agent_api_register(struct agent *agent)
 {
@@ -287,13 +392,20 @@ agent_api_register(struct agent *agent)
 		{ "POST", "/api/v1/safe-mode", agent_api_safe_mode },
 	};
 	struct http_router *router = http_server_router(agent->daemon->http);
+	size_t count = sizeof routes / sizeof routes[0];
 	int error;
 
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+	agent_api_load_token(agent);
+	if ((agent->api_routes = calloc(count, sizeof *agent->api_routes)) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		agent->api_routes[i].agent = agent;
+		agent->api_routes[i].handler = routes[i].handler;
 		error = http_router_add(router, routes[i].method, routes[i].path,
-		    routes[i].handler, agent);
+		    agent_api_dispatch, &agent->api_routes[i]);
 		if (error != 0)
 			return error;
 	}
-	return 0;
+	/* The document describing all of the above, for clients and tests. */
+	return openapi_register(router);
 }

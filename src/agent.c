@@ -685,6 +685,7 @@ void
 agent_conf_changed(struct agent *agent)
 {
 	engine_set_config(agent->engine, &agent->daemon->conf.engine);
+	agent_api_load_token(agent);
 }
 
 void
@@ -787,5 +788,7 @@ agent_free(struct agent *agent)
 	free(agent->config_error);
 	free(agent->published_distribution);
 	free(agent->published_state);
+	free(agent->api_token);
+	free(agent->api_routes);
 	free(agent);
 }

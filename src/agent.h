@@ -19,6 +19,7 @@
 #include "kube-reflector.h"
 #include "qos-distribution.h"
 
+struct agent_api_route;
 struct cgroup_discovery;
 struct cgroup_enforce;
 struct cgroup_pod;
@@ -80,6 +81,11 @@ struct agent {
 	unsigned long patches_ok;
 	unsigned long patches_failed;
 
+	/* /api/v1 over TCP needs "Authorization: Bearer <token>" when set;
+	 * the unix socket is guarded by its file mode instead. */
+	char *api_token;
+	struct agent_api_route *api_routes;
+
 	bool timers_open;
 	unsigned open_handles;		/* parts still closing during a stop */
 	bool stopping;
@@ -105,7 +111,8 @@ void agent_conf_changed(struct agent *agent);
 /* POST /api/v1/reload */
 void agent_replan(struct agent *agent, const char *reason);
 
-/* agent-api.c: the /api/v1 routes. */
+/* agent-api.c: the /api/v1 routes; load_token (re)reads --api_token_file. */
 int agent_api_register(struct agent *agent);
+int agent_api_load_token(struct agent *agent);
 
 #endif

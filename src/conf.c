@@ -64,6 +64,7 @@ conf_free(struct conf *conf)
 	free(conf->listen);
 	free(conf->state_dir);
 	free(conf->log_level);
+	free(conf->api_token_file);
 	free(conf->tls_cert);
 	free(conf->tls_key);
 	free(conf->kubeconfig);
@@ -205,6 +206,7 @@ static const struct conf_key conf_keys[] = {
 	CONF_KEY("daemon", "listen", CONF_STRING, listen),
 	CONF_KEY("daemon", "state_dir", CONF_PATH, state_dir),
 	CONF_KEY("daemon", "log_level", CONF_LOG_LEVEL, log_level),
+	CONF_KEY("daemon", "api_token_file", CONF_PATH, api_token_file),
 	CONF_KEY("tls", "cert", CONF_PATH, tls_cert),
 	CONF_KEY("tls", "key", CONF_PATH, tls_key),
 	CONF_KEY("http", "max_header_bytes", CONF_SIZE, http.max_header_bytes),

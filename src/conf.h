@@ -39,6 +39,7 @@ struct conf {
 	char *listen;
 	char *state_dir;
 	char *log_level;		/* error, warn, info, debug */
+	char *api_token_file;		/* bearer token for /api/v1 over TCP, or NULL */
 
 	/* [tls] */
 	char *tls_cert;

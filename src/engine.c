@@ -64,6 +64,8 @@ engine_pods_clear(struct engine *engine)
 		free(engine->pods[i].name);
 		free(engine->pods[i].why);
 		free(engine->pods[i].cgroup);
+		free(engine->pods[i].priority_class);
+		free(engine->pods[i].profile);
 	}
 	free(engine->pods);
 	engine->pods = NULL;
@@ -135,6 +137,12 @@ engine_record_pods(struct engine *engine, const struct planner_pod *pods,
 		records[i].cgroup = engine_strdup(pods[i].cgroup);
 		records[i].layer = planner_layer_of(engine->plan, pod->uid);
 		records[i].cpu_request_millis = pod_cpu_request_millis(pod);
+		records[i].cpu_limit_millis = pod_cpu_limit_millis(pod);
+		records[i].has_priority = pod->has_priority;
+		records[i].priority = pod->priority;
+		records[i].priority_class = engine_strdup(pod->priority_class_name);
+		records[i].qos_class = pod->qos_class;
+		records[i].profile = engine_strdup(pod->profile);
 		engine->pod_count++;
 	}
 	return 0;

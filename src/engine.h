@@ -19,6 +19,7 @@
 #include "engine-config.h"
 #include "generations.h"
 #include "planner.h"
+#include "pod.h"
 #include "qos-distribution.h"
 
 struct metrics;
@@ -34,6 +35,12 @@ struct engine_pod {
 	char *cgroup;			/* NULL when not discovered */
 	const char *layer;		/* in the current plan; NULL when none */
 	int64_t cpu_request_millis;
+	int64_t cpu_limit_millis;	/* -1 when a container has no limit */
+	bool has_priority;
+	int32_t priority;
+	char *priority_class;		/* NULL when none */
+	enum pod_qos qos_class;
+	char *profile;			/* temper.io/profile, NULL when none */
 };
 
 struct engine_callbacks {

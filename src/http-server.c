@@ -244,6 +244,12 @@ http_request_query_param(const struct http_request *request, const char *name,
 	return -ENOENT;
 }
 
+bool
+http_request_local(const struct http_request *request)
+{
+	return request->conn->listener->is_pipe;
+}
+
 void
 http_request_on_cancel(struct http_request *request,
     void (*cancel)(struct http_request *request, void *arg), void *arg)

@@ -78,6 +78,9 @@ const char *http_request_body(const struct http_request *request, size_t *len);
 int http_request_query_param(const struct http_request *request,
     const char *name, char *value, size_t size);
 
+/* True when the request came through a unix-socket listener. */
+bool http_request_local(const struct http_request *request);
+
 /* An extra response header, before responding. */
 int http_response_header(struct http_request *request, const char *name,
     const char *value);

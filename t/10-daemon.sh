@@ -96,5 +96,26 @@ like "$(grep -o 'retrying in [0-9]* ms' "$TMP/nokube.log" | tail -1)" 'retrying 
 kill -TERM "$TEMPERD_PID"
 wait "$TEMPERD_PID"; rc=$?
 is "$rc" 0 "... and stops cleanly"
+
+# A token guards /api/v1 on TCP; the unix socket is guarded by its mode.
+port3=$(free_port)
+echo "s3cret-token" >"$TMP/token"
+printf '[daemon]\nlisten = "127.0.0.1:%s"\nstate_dir = "%s"\napi_token_file = "%s"\n' \
+	"$port3" "$TMP/state3" "$TMP/token" >"$TMP/token.conf"
+start_temperd token --config="$TMP/token.conf" --node-name=node-x --kubeconfig="$TMP/missing"
+ok "with api_token_file the agent starts" wait_for curl -sf "http://127.0.0.1:$port3/healthz"
+is "$(http_status "http://127.0.0.1:$port3/api/v1/status")" 401 "/api/v1 on TCP without the token is 401"
+like "$(curl -s "http://127.0.0.1:$port3/api/v1/status" | jq -r .error)" 'needs "Authorization: Bearer <token>"' \
+	"... saying what it needs"
+is "$(http_status "http://127.0.0.1:$port3/api/v1/status" -H 'Authorization: Bearer wrong')" 401 \
+	"a wrong token is 401"
+is "$(http_status "http://127.0.0.1:$port3/api/v1/status" -H 'Authorization: Bearer s3cret-token')" 200 \
+	"the right token is 200"
+is "$(http_status "http://127.0.0.1:$port3/api/v1/reload" -X POST)" 401 "POST without the token is 401 too"
+is "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$TMP/state3/agent.sock" http://agent/api/v1/status)" 200 \
+	"the unix socket needs no token"
+is "$(http_status "http://127.0.0.1:$port3/api/v1/openapi.json")" 200 "the API description is public"
+is "$(http_status "http://127.0.0.1:$port3/metrics")" 200 "... and so are /metrics"
+kill -TERM "$TEMPERD_PID"; wait "$TEMPERD_PID"
 ok "... removing its socket" test ! -e "$TMP/state/agent.sock"
 done_testing

@@ -109,7 +109,7 @@ out=$(ctl explain db)
 is "$?" 0 "explain db: exit 0"
 like "$out" $'^pod default/db\n  uid: +[0-9a-f-]{36}\ntier critical\n  because: +priority 1000000 \\(class temper-critical\\) >= critical threshold 1000000' \
 	"explain: the tier and the rule that chose it"
-like "$out" $'requests 2000m CPU\n  sizing: +layer critical is sized for its 1 pod requesting 2000m in total' \
+like "$out" $'requests 2000m CPU, limit 2000m\n  sizing: +layer critical is sized for its 1 pod requesting 2000m in total' \
 	"... the request and what the layer is sized for"
 like "$out" 'layer critical \(generation [0-9]+, membership cgroup\)' "... the layer and the generation"
 like "$out" 'kind: +Confined, 2 to 2 CPUs, utilisation kept between [0-9.]+ and [0-9.]+, slice 5000 us, weight [0-9]+, protected, preempts, exclusive cores' \
