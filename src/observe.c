@@ -415,6 +415,29 @@ observe_register_metrics(struct observe *observe)
 	return 0;
 }
 
+/*
+ * Pressure files and cgroup ids live in the cgroup2 tree.  On a hybrid
+ * host the root given for the v1 controllers (/sys/fs/cgroup, a tmpfs)
+ * holds it under unified/.  A malloc'd path, or NULL.
+ */
+static char *
+observe_cgroup2_root(const char *root)
+{
+	char path[4096];
+	struct stat st;
+	char *unified;
+
+	snprintf(path, sizeof path, "%s/cgroup.procs", root);
+	if (stat(path, &st) == 0)
+		return strdup(root);
+	snprintf(path, sizeof path, "%s/unified/cgroup.procs", root);
+	if (stat(path, &st) != 0)
+		return strdup(root);
+	if (asprintf(&unified, "%s/unified", root) == -1)
+		return NULL;
+	return unified;
+}
+
 struct observe *
 observe_new(uv_loop_t *loop, struct metrics *metrics,
     const struct observe_options *options, char **cause)
@@ -459,7 +482,7 @@ observe_new(uv_loop_t *loop, struct metrics *metrics,
 	observe->unattributed.tier = -1;
 	observe->started_ns = observe_clock_ns(CLOCK_MONOTONIC);
 	observe->last_tick_ns = observe->started_ns;
-	if ((observe->cgroup_root = strdup(options->cgroup_root ?
+	if ((observe->cgroup_root = observe_cgroup2_root(options->cgroup_root ?
 	    options->cgroup_root : "/sys/fs/cgroup")) == NULL ||
 	    (observe->proc_root = strdup(options->proc_root ?
 	    options->proc_root : "/proc")) == NULL ||

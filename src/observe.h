@@ -31,7 +31,7 @@ struct topology;
 struct observe;
 
 struct observe_options {
-	const char *cgroup_root;	/* the cgroup2 hierarchy: /sys/fs/cgroup */
+	const char *cgroup_root;	/* the cgroup2 hierarchy (hybrid hosts: found under unified/) */
 	const char *proc_root;		/* /proc: pressure/cpu */
 	const struct topology *topology;	/* borrowed; outlives the observer */
 	unsigned interval_ms;		/* map reads, metrics, linter */

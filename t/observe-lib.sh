@@ -27,6 +27,10 @@ observe_require() {
 	OBSERVE_BASE="temper-$(basename "$0" .sh)-$$"
 	mkdir "$OBSERVE_CGROUP2/$OBSERVE_BASE" || bail "cannot create a cgroup in $OBSERVE_CGROUP2"
 	at_exit "observe_cleanup_cgroups"
+	# A harness that goes away (a closed pipe, a hangup) must not leave
+	# busy loops behind: exit through the cleanup instead of dying.
+	trap 'exit 129' HUP
+	trap 'exit 141' PIPE
 }
 
 # Kill everything in our cgroups, leaves first, then remove them.
