@@ -41,6 +41,10 @@ is "$build_packages" "$bootstrap_packages" "the build stage installs exactly the
 . "$TOP_SRCDIR/t/scx/versions.sh"
 is "$(cf '.stages[] | select(.name == "scx") | .args.SCX_LAYERED_VERSION')" "$SCX_LAYERED_VERSION" \
 	"the scx stage builds scx_layered $SCX_LAYERED_VERSION, the version t/scx pins"
+is "$(cf '.stages[] | select(.name == "scx") | .args.SCX_BPF_CLANG')" "$SCX_BPF_CLANG" \
+	"... with $SCX_BPF_CLANG for its BPF, as t/scx builds it"
+like " $(cf '.stages[] | select(.name == "scx") | .apt | join(" ")') " " $SCX_BPF_CLANG " \
+	"... which the stage installs"
 
 # --- the programs make install makes --------------------------------------------------
 makefile=$TOP_BUILDDIR/Makefile
