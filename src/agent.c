@@ -19,6 +19,7 @@
 #include "kube-pod.h"
 #include "log.h"
 #include "metrics.h"
+#include "observe.h"
 #include "planner.h"
 #include "pod.h"
 #include "readiness.h"
@@ -156,7 +157,11 @@ agent_on_planned(void *arg, const struct planner_pod *pods, size_t count,
 	struct agent *agent = arg;
 	int error;
 
-	(void)plan;
+	if (agent->observe != NULL) {
+		observe_set_plan(agent->observe, plan);
+		if (observe_set_pods(agent->observe, pods, count, NULL) == -ENOSPC)
+			log_warn("agent: more pod cgroups than the observer watches; the rest go unobserved");
+	}
 	if (agent->enforce == NULL || engine_safe_mode(agent->engine, NULL))
 		return;
 	error = cgroup_enforce_apply(agent->enforce, pods, count, agent->topology);
@@ -556,6 +561,7 @@ agent_new(struct daemon *daemon, char **cause)
 	static const char *const reflector_label[] = { "watch", NULL };
 	const struct conf *conf = &daemon->conf;
 	struct engine_options options = { 0 };
+	struct observe_options observe_options;
 	struct engine_callbacks callbacks = {
 		.collect = agent_collect,
 		.generation = agent_on_generation,
@@ -615,6 +621,16 @@ agent_new(struct daemon *daemon, char **cause)
 			    conf->exclusive_critical ? ", exclusive cores for critical" : "");
 		}
 	}
+	observe_options_default(&observe_options);
+	observe_options.cgroup_root = conf->cgroup_root;
+	observe_options.topology = agent->topology;
+	agent->observe = observe_new(agent->loop, daemon->metrics, &observe_options, &why);
+	if (agent->observe == NULL) {
+		/* Planning and enforcement do not depend on it. */
+		log_warn("agent: observation is off: %s", why ? why : strerror(errno));
+		free(why);
+		why = NULL;
+	}
 	options.topology = agent->topology;
 	options.state_dir = conf->state_dir;
 	options.config = &daemon->conf.engine;
@@ -658,6 +674,14 @@ agent_start(struct agent *agent)
 	    AGENT_HOUSEKEEPING_MS);
 	if ((error = agent_api_register(agent)) != 0)
 		return error;
+	if (agent->observe != NULL) {
+		if ((error = observe_register_routes(agent->observe,
+		    http_server_router(agent->daemon->http))) != 0)
+			return error;
+		if ((error = observe_start(agent->observe)) != 0)
+			log_warn("agent: observation did not start: %s; running without it",
+			    uv_strerror(error));
+	}
 	log_info("agent: node %s, %s", agent->node_name ? agent->node_name : "(unknown)",
 	    "CPU topology read");
 	/* Plan once at start: an empty node still gets its system layers. */
@@ -711,7 +735,7 @@ agent_handle_closed(uv_handle_t *handle)
 }
 
 static void
-agent_engine_stopped(void *arg)
+agent_part_stopped(void *arg)
 {
 	agent_part_closed(arg);
 }
@@ -759,7 +783,11 @@ agent_stop(struct agent *agent, void (*done)(void *arg), void *arg)
 		uv_close((uv_handle_t *)&agent->publish_timer, agent_handle_closed);
 	}
 	agent->open_handles++;
-	engine_stop(agent->engine, agent_engine_stopped, agent);
+	engine_stop(agent->engine, agent_part_stopped, agent);
+	if (agent->observe != NULL) {
+		agent->open_handles++;
+		observe_stop(agent->observe, agent_part_stopped, agent);
+	}
 	if (agent->reflectors_open) {
 		agent->open_handles += 3;	/* two reflectors, then the client */
 		kube_reflector_stop(&agent->pods, agent_reflector_stopped);
@@ -777,6 +805,7 @@ agent_free(struct agent *agent)
 	if (agent == NULL)
 		return;
 	engine_free(agent->engine);
+	observe_free(agent->observe);
 	cgroup_enforce_free(agent->enforce);
 	topology_free(agent->topology);
 	agent_forget_cgroups(agent);

@@ -26,6 +26,7 @@ struct cgroup_pod;
 struct daemon;
 struct engine;
 struct kube_patch;
+struct observe;
 struct planner_pod;
 struct topology;
 
@@ -60,6 +61,9 @@ struct agent {
 	size_t planner_count;
 	struct cgroup_discovery *discovery;
 	char *discovery_error;		/* the last rescan's failure, logged once */
+
+	/* Always-on observation: BPF placement telemetry, PSI, the linter. */
+	struct observe *observe;
 
 	/* Enforcement without sched_ext: cpu.idle and cpusets (cgroup-enforce.c). */
 	struct cgroup_enforce *enforce;

@@ -151,6 +151,14 @@ is "$(http_status "$api/api/v1/config")" 200 "... and the last plan is still ser
 WAIT_SECONDS=60 ok "when the API is back the agent is ready again" \
 	wait_eq 200 http_status "$api/readyz"
 
+# The observation layer runs in the agent: /observe knows the plan's pods.
+observe=$(curl -s "$api/observe")
+is "$(jq -r .bpf.state <<<"$observe")" running "/observe: the placement BPF program runs in the agent"
+is "$(jq -r '[.tiers[].tier] | join(",")' <<<"$observe")" "critical,high,normal,low,background,unattributed" \
+	"... and reports figures for every tier and for what no pod owns"
+like "$(curl -s "$api/metrics")" 'temper_runqueue_latency_seconds_bucket\{tier="' \
+	"... and the runqueue latency histogram by tier"
+
 # A restart keeps the history and the numbering.
 kill -TERM "$TEMPERD_PID"; wait "$TEMPERD_PID"; rc=$?
 is "$rc" 0 "the agent stops cleanly"
