@@ -92,7 +92,13 @@ cluster_sources = \
 	src/controller-policy.c src/controller-policy.h \
 	src/controller.c src/controller.h
 
-libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(observe_sources) $(ctl_sources) $(supervisor_sources) $(cluster_sources)
+# Workload profiles: the parser, the builtins, the directory (inotify),
+# selection and training.
+profile_sources = \
+	src/profile.c src/profile.h \
+	src/profile-builtin.c
+
+libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(observe_sources) $(ctl_sources) $(supervisor_sources) $(cluster_sources) $(profile_sources)
 
 # llhttp is compiled from the sources Debian's node-llhttp installs; they are
 # copied into the build tree at build time, never into the repository.

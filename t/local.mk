@@ -91,11 +91,18 @@ t_scx_standin_SOURCES = t/scx-standin.c
 t_scx_schema_check_SOURCES = t/scx-schema-check.c
 EXTRA_DIST += t/scx/README.md t/scx/versions.sh t/scx/build t/scx/available
 
+# Workload profiles (t/85-89): parser, directory reload, planner, training.
+profile_unit_tests = t/test-profile
+profile_scripts =
+t_test_profile_SOURCES = t/test-profile.c t/tap.h
+
 unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests) \
-	$(cgroup_unit_tests) $(observe_unit_tests) $(supervisor_unit_tests)
+	$(cgroup_unit_tests) $(observe_unit_tests) $(supervisor_unit_tests) \
+	$(profile_unit_tests)
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) $(core_scripts) $(cluster_scripts) $(agent_scripts) $(kube_scripts) \
-	$(engine_scripts) $(cgroup_scripts) $(observe_scripts) $(supervisor_scripts)
+	$(engine_scripts) $(cgroup_scripts) $(observe_scripts) $(supervisor_scripts) \
+	$(profile_scripts)
 EXTRA_DIST += t/lib.sh t/tap.h $(core_helper_scripts) $(core_scripts) $(cluster_scripts) $(agent_scripts) \
 	$(kube_scripts) $(engine_scripts) $(cgroup_scripts) $(observe_scripts) $(supervisor_scripts)
 

@@ -41,6 +41,9 @@ fuzz_admission_sources = src/admission.c src/tier.c src/kube-object.c \
 	src/kube-quantity.c src/pod.c src/log.c src/buf.c
 t/fuzz/fuzz-extender t/fuzz/fuzz-admission: FUZZ_LIBS += $(LIBCJSON_LIBS)
 
+fuzz_targets += fuzz-profile
+fuzz_profile_sources = src/profile.c src/toml.c src/log.c src/buf.c
+
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
