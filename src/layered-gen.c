@@ -77,9 +77,33 @@ layered_gen_match_key(enum plan_match_kind kind)
 		return "CommPrefix";
 	case PLAN_MATCH_PCOMM_PREFIX:
 		return "PcommPrefix";
+	case PLAN_MATCH_CMD_JOIN:
+		return "CmdJoin";
+	case PLAN_MATCH_IS_GROUP_LEADER:
+		return "IsGroupLeader";
 	default:
 		return "HintEquals";
 	}
+}
+
+/* One condition: {"Key": value}. */
+static int
+layered_gen_condition(struct buf *out, const struct plan_match *match)
+{
+	int error = buf_printf(out, "{\"%s\": ",
+	    layered_gen_match_key(match->kind));
+
+	if (error != 0)
+		return error;
+	if (match->kind == PLAN_MATCH_HINT_EQUALS)
+		error = buf_printf(out, "%u", match->hint);
+	else if (match->kind == PLAN_MATCH_IS_GROUP_LEADER)
+		error = buf_puts(out, match->hint ? "true" : "false");
+	else
+		error = layered_gen_string_literal(out, match->text);
+	if (error == 0)
+		error = buf_puts(out, "}");
+	return error;
 }
 
 static int
@@ -93,17 +117,20 @@ layered_gen_matches(struct buf *out, const struct plan_layer *layer)
 	for (size_t i = 0; i < layer->match_count && error == 0; i++) {
 		const struct plan_match *match = &layer->matches[i];
 
-		error = buf_printf(out, "      [{\"%s\": ",
-		    layered_gen_match_key(match->kind));
-		if (error != 0)
-			break;
-		if (match->kind == PLAN_MATCH_HINT_EQUALS)
-			error = buf_printf(out, "%u", match->hint);
-		else
-			error = layered_gen_string_literal(out, match->text);
+		/* A profile block ANDs the pod's cgroup with a thread group's
+		 * conditions. */
+		error = buf_puts(out, "      [");
+		if (error == 0)
+			error = layered_gen_condition(out, match);
+		for (size_t c = 0; c < match->also_count && error == 0; c++) {
+			error = buf_puts(out, ", ");
+			if (error == 0)
+				error = layered_gen_condition(out,
+				    &match->also[c]);
+		}
 		if (error == 0)
 			error = buf_puts(out, i + 1 < layer->match_count ?
-			    "}],\n" : "}]\n");
+			    "],\n" : "]\n");
 	}
 	if (error == 0)
 		error = buf_puts(out, "    ],\n");

@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "planner.h"
 #include "pod.h"
+#include "profile.h"
 #include "topology.h"
 
 /* Tier layers may use what the system layer and the catch-all leave. */
@@ -44,6 +45,7 @@ struct planner_entry {
 	size_t block;		/* cgroup mode: its match block in its tier */
 	bool agent;		/* the agent runs inside it: system layer */
 	size_t input_index;
+	const struct profile *profile;	/* borrowed, or NULL */
 };
 
 /* One CgroupPrefix OR block of a tier: a pod's cgroup or a shared parent. */
@@ -318,6 +320,7 @@ planner_collect(struct planner_context *context,
 		entry->pod = pod;
 		entry->tier = pods[i].tier;
 		entry->input_index = i;
+		entry->profile = pods[i].profile;
 		entry->request_millis = pod_cpu_request_millis(pod);
 		entry->limit_millis = pod_cpu_limit_millis(pod);
 		if (pods[i].cgroup != NULL) {
@@ -664,6 +667,8 @@ planner_add_match(struct planner_context *context, struct plan_layer *layer,
 	matches[layer->match_count].kind = kind;
 	matches[layer->match_count].hint = hint;
 	matches[layer->match_count].text = NULL;
+	matches[layer->match_count].also = NULL;
+	matches[layer->match_count].also_count = 0;
 	if (text != NULL &&
 	    (matches[layer->match_count].text = strdup(text)) == NULL) {
 		context->error = -ENOMEM;
@@ -1160,6 +1165,304 @@ planner_system_layers(struct planner_context *context)
 	layer->weight = PLANNER_DEFAULT_WEIGHT;
 }
 
+/*
+ * Profile layers.  A profiled pod's thread groups are matched by the pod's
+ * cgroup AND the group's conditions, in layers placed before every tier
+ * layer so that they win the threads they name; the pod's other threads
+ * stay in its tier's layer.  Groups of one tier and treatment share a layer,
+ * whichever pod or profile they come from.  A treatment never lifts a
+ * thread beyond its tier: sizes come from the tier's layer, exclusive cores
+ * are for Critical only (elsewhere the group is planned as latency), and
+ * preemption only where the tier preempts.  Overlapping groups: exclusive
+ * layers come first, then latency, then yield.
+ */
+#define PLANNER_LATENCY_SLICE_US 1000
+#define PLANNER_YIELD_WEIGHT_DIVISOR 10
+
+static const struct plan_layer *
+planner_tier_base(const struct plan *plan, enum tier tier)
+{
+	for (size_t i = 0; i < plan->layer_count; i++)
+		if (plan->layers[i].role == PLAN_ROLE_TIER &&
+		    plan->layers[i].tier == tier)
+			return &plan->layers[i];
+	return NULL;
+}
+
+static void
+planner_add_also(struct planner_context *context, struct plan_match *match,
+    enum plan_match_kind kind, const char *text, unsigned hint)
+{
+	struct plan_match *also;
+
+	if (context->error != 0)
+		return;
+	if ((also = realloc(match->also,
+	    (match->also_count + 1) * sizeof *also)) == NULL) {
+		context->error = -ENOMEM;
+		return;
+	}
+	match->also = also;
+	memset(&also[match->also_count], 0, sizeof *also);
+	also[match->also_count].kind = kind;
+	also[match->also_count].hint = hint;
+	if (text != NULL &&
+	    (also[match->also_count].text = strdup(text)) == NULL) {
+		context->error = -ENOMEM;
+		return;
+	}
+	match->also_count++;
+}
+
+/* One OR block: the pod's cgroup AND the group's conditions. */
+static void
+planner_add_profile_block(struct planner_context *context,
+    struct plan_layer *layer, const char *cgroup,
+    const struct profile_group *group)
+{
+	struct plan_match *match;
+
+	planner_add_match(context, layer, PLAN_MATCH_CGROUP_PREFIX, cgroup, 0);
+	if (context->error != 0)
+		return;
+	match = &layer->matches[layer->match_count - 1];
+	match->also = NULL;
+	match->also_count = 0;
+	if (group->comm_prefix != NULL)
+		planner_add_also(context, match, PLAN_MATCH_COMM_PREFIX,
+		    group->comm_prefix, 0);
+	if (group->parent_comm_prefix != NULL)
+		planner_add_also(context, match, PLAN_MATCH_PCOMM_PREFIX,
+		    group->parent_comm_prefix, 0);
+	if (group->cmd_join != NULL)
+		planner_add_also(context, match, PLAN_MATCH_CMD_JOIN,
+		    group->cmd_join, 0);
+	if (group->group_leader != PROFILE_LEADER_ANY)
+		planner_add_also(context, match, PLAN_MATCH_IS_GROUP_LEADER,
+		    NULL, group->group_leader == PROFILE_LEADER_YES);
+}
+
+/* Sizes and flags from the tier's own layer; see the comment above. */
+static void
+planner_size_profile_layer(const struct plan *plan, struct plan_layer *layer,
+    const struct plan_layer *base)
+{
+	bool sized = base->kind != PLAN_KIND_OPEN;
+
+	layer->cpus_min = 0;
+	layer->cpus_max = sized ? base->cpus_max : 0;
+	layer->util_low_permille = sized ? base->util_low_permille : 0;
+	layer->util_high_permille = sized ? base->util_high_permille : 0;
+	layer->slice_us = base->slice_us;
+	layer->weight = base->weight;
+	switch ((enum profile_treatment)layer->treatment) {
+	case PROFILE_TREATMENT_EXCLUSIVE:
+		layer->kind = PLAN_KIND_GROUPED;
+		layer->cpus_min = planner_min(plan->threads_per_core,
+		    base->cpus_max);
+		layer->protected = true;
+		layer->preempt = true;
+		layer->exclusive = true;
+		break;
+	case PROFILE_TREATMENT_LATENCY:
+		layer->kind = sized ? PLAN_KIND_GROUPED : PLAN_KIND_OPEN;
+		layer->protected = base->protected;
+		layer->preempt = base->preempt;
+		if (layer->slice_us > PLANNER_LATENCY_SLICE_US)
+			layer->slice_us = PLANNER_LATENCY_SLICE_US;
+		break;
+	default:
+		layer->kind = PLAN_KIND_OPEN;
+		layer->cpus_max = 0;
+		layer->util_low_permille = layer->util_high_permille = 0;
+		layer->weight = base->weight / PLANNER_YIELD_WEIGHT_DIVISOR;
+		if (layer->weight < PLANNER_MIN_WEIGHT)
+			layer->weight = PLANNER_MIN_WEIGHT;
+		break;
+	}
+}
+
+/* One layer being gathered: its blocks and the profiles they come from. */
+struct planner_profile_stage {
+	struct plan_layer layer;
+	const char *profiles[PLANNER_MAX_OR_BLOCKS];	/* distinct names, borrowed */
+	size_t profile_count;
+	size_t pods;
+};
+
+/* "pytorch, mysql": the profiles a layer serves, for its comment. */
+static void
+planner_profile_names(const struct planner_profile_stage *stage, char *out,
+    size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < stage->profile_count && used < size; i++)
+		used += (size_t)snprintf(out + used, size - used, "%s%s",
+		    i ? ", " : "", stage->profiles[i]);
+}
+
+static void
+planner_stage_profile(struct planner_context *context,
+    struct planner_profile_stage *stage, const struct planner_entry *entry,
+    const struct profile_group *group, bool *counted)
+{
+	const char *name = entry->profile->name;
+	bool listed = false;
+
+	planner_add_profile_block(context, &stage->layer, entry->cgroup, group);
+	for (size_t i = 0; i < stage->profile_count; i++)
+		if (strcmp(stage->profiles[i], name) == 0)
+			listed = true;
+	if (!listed && stage->profile_count < PLANNER_MAX_OR_BLOCKS)
+		stage->profiles[stage->profile_count++] = name;
+	if (!*counted) {
+		stage->pods++;
+		*counted = true;
+	}
+}
+
+static void
+planner_profile_layers(struct planner_context *context)
+{
+	struct planner_profile_stage stages[TIER_COUNT][PROFILE_TREATMENT_COUNT];
+	struct plan_layer ready[PLANNER_MAX_LAYERS];
+	struct plan *plan = context->plan;
+	size_t ready_count = 0, room;
+	char label[512], name[PLANNER_MAX_NAME + 1], comment[256], names[160];
+
+	if (context->error != 0)
+		return;
+	memset(stages, 0, sizeof stages);
+	for (size_t i = 0; i < context->entry_count; i++) {
+		const struct planner_entry *entry = &context->entries[i];
+		const struct profile *profile = entry->profile;
+		const struct plan_layer *base;
+		bool counted[PROFILE_TREATMENT_COUNT] = { false };
+		size_t planned = 0;
+
+		if (profile == NULL || entry->agent || entry->cgroup == NULL)
+			continue;
+		planner_pod_label(entry->pod, label, sizeof label);
+		if ((base = planner_tier_base(plan, entry->tier)) == NULL) {
+			planner_note(context, PLAN_NOTE_WARNING, entry->pod->uid,
+			    "pod %s: profile %s not applied: its tier %s has no "
+			    "layer", label, profile->name, tier_name(entry->tier));
+			continue;
+		}
+		for (size_t g = 0; g < profile->group_count; g++) {
+			const struct profile_group *group = &profile->groups[g];
+			enum profile_treatment treatment = group->treatment;
+			struct planner_profile_stage *stage;
+
+			if (treatment == PROFILE_TREATMENT_EXCLUSIVE &&
+			    !(entry->tier == TIER_CRITICAL && base->exclusive)) {
+				planner_note(context, PLAN_NOTE_INFO,
+				    entry->pod->uid, "pod %s: profile %s group "
+				    "%s asks for exclusive cores, which tier %s "
+				    "does not have: planned as latency", label,
+				    profile->name, group->name,
+				    tier_name(entry->tier));
+				treatment = PROFILE_TREATMENT_LATENCY;
+			}
+			stage = &stages[entry->tier][treatment];
+			if (stage->layer.match_count >= PLANNER_MAX_OR_BLOCKS) {
+				planner_note(context, PLAN_NOTE_WARNING,
+				    entry->pod->uid, "pod %s: profile %s group %s "
+				    "not applied: layer %s-%s is out of match "
+				    "blocks (%d); its threads stay in the tier's "
+				    "layer", label, profile->name, group->name,
+				    tier_name(entry->tier),
+				    profile_treatment_name(treatment),
+				    PLANNER_MAX_OR_BLOCKS);
+				continue;
+			}
+			planner_stage_profile(context, stage, entry, group,
+			    &counted[treatment]);
+			planned++;
+		}
+		planner_note(context, PLAN_NOTE_INFO, entry->pod->uid,
+		    "pod %s (tier %s) runs profile %s: %zu of %zu thread "
+		    "group%s in profile layers", label, tier_name(entry->tier),
+		    profile->name, planned, profile->group_count,
+		    profile->group_count == 1 ? "" : "s");
+	}
+
+	/* What fits beside the tiers, the system layer and the catch-all. */
+	room = PLANNER_MAX_LAYERS - plan->layer_count;
+	for (enum tier t = 0; t < TIER_COUNT; t++) {
+		for (unsigned k = 0; k < PROFILE_TREATMENT_COUNT; k++) {
+			struct planner_profile_stage *stage = &stages[t][k];
+			struct plan_layer *layer = &stage->layer;
+
+			if (layer->match_count == 0)
+				continue;
+			snprintf(name, sizeof name, "%s-%s", tier_name(t),
+			    profile_treatment_name(k));
+			planner_profile_names(stage, names, sizeof names);
+			if (context->error != 0 || ready_count >= room) {
+				if (context->error == 0)
+					planner_note(context, PLAN_NOTE_WARNING,
+					    NULL, "profile layer %s (%zu thread "
+					    "group%s of %zu pod%s, profiles %s) "
+					    "not planned: scx_layered allows %d "
+					    "layers and the plan has %zu; those "
+					    "threads stay in their tier's layer",
+					    name, layer->match_count,
+					    layer->match_count == 1 ? "" : "s",
+					    stage->pods,
+					    stage->pods == 1 ? "" : "s",
+					    names, PLANNER_MAX_LAYERS,
+					    plan->layer_count + ready_count);
+				continue;	/* freed with the staged layers below */
+			}
+			snprintf(comment, sizeof comment, "temper: %s threads of "
+			    "%s pods (profiles %s)", profile_treatment_name(k),
+			    tier_name(t), names);
+			if ((layer->name = strdup(name)) == NULL ||
+			    (layer->comment = strdup(comment)) == NULL) {
+				context->error = -ENOMEM;
+				continue;
+			}
+			layer->role = PLAN_ROLE_PROFILE;
+			layer->tier = t;
+			layer->treatment = (int)k;
+			planner_size_profile_layer(plan, layer,
+			    planner_tier_base(plan, t));
+			ready[ready_count++] = *layer;
+			memset(layer, 0, sizeof *layer);
+		}
+	}
+	/* Staged layers not placed: their matches (and names) freed here. */
+	for (enum tier t = 0; t < TIER_COUNT; t++) {
+		for (unsigned k = 0; k < PROFILE_TREATMENT_COUNT; k++) {
+			struct plan_layer *layer = &stages[t][k].layer;
+
+			for (size_t m = 0; m < layer->match_count; m++) {
+				for (size_t c = 0; c < layer->matches[m].also_count; c++)
+					free(layer->matches[m].also[c].text);
+				free(layer->matches[m].also);
+				free(layer->matches[m].text);
+			}
+			free(layer->matches);
+			free(layer->name);
+			free(layer->comment);
+		}
+	}
+	if (context->error != 0) {
+		for (size_t i = 0; i < ready_count; i++) {
+			plan->layers[plan->layer_count] = ready[i];
+			plan->layer_count++;	/* planner_free frees them */
+		}
+		return;
+	}
+	memmove(plan->layers + ready_count, plan->layers,
+	    plan->layer_count * sizeof *plan->layers);
+	memcpy(plan->layers, ready, ready_count * sizeof *plan->layers);
+	plan->layer_count += ready_count;
+}
+
 /* The CPU budget; see the comment at the top. */
 static void
 planner_budget(struct plan *plan, const struct engine_config *config,
@@ -1305,6 +1608,7 @@ planner_plan(const struct planner_pod *pods, size_t pod_count,
 	planner_system_layers(&context);
 	planner_assign_members(&context);
 	planner_size(&context);
+	planner_profile_layers(&context);
 	error = context.error;
 out:
 	for (unsigned t = 0; t < TIER_COUNT; t++) {
@@ -1335,8 +1639,14 @@ planner_free(struct plan *plan)
 
 		free(layer->name);
 		free(layer->comment);
-		for (size_t m = 0; m < layer->match_count; m++)
-			free(layer->matches[m].text);
+		for (size_t m = 0; m < layer->match_count; m++) {
+			struct plan_match *match = &layer->matches[m];
+
+			for (size_t c = 0; c < match->also_count; c++)
+				free(match->also[c].text);
+			free(match->also);
+			free(match->text);
+		}
 		free(layer->matches);
 		for (size_t m = 0; m < layer->member_count; m++)
 			free(layer->members[m]);
@@ -1358,11 +1668,25 @@ planner_text_equal(const char *a, const char *b)
 }
 
 static bool
+planner_match_equal(const struct plan_match *a, const struct plan_match *b)
+{
+	if (a->kind != b->kind || a->hint != b->hint ||
+	    !planner_text_equal(a->text, b->text) ||
+	    a->also_count != b->also_count)
+		return false;
+	for (size_t i = 0; i < a->also_count; i++)
+		if (!planner_match_equal(&a->also[i], &b->also[i]))
+			return false;
+	return true;
+}
+
+static bool
 planner_layer_equal(const struct plan_layer *a, const struct plan_layer *b)
 {
 	if (!planner_text_equal(a->name, b->name) ||
 	    !planner_text_equal(a->comment, b->comment) ||
 	    a->role != b->role || a->tier != b->tier || a->kind != b->kind ||
+	    a->treatment != b->treatment ||
 	    a->demoted != b->demoted || a->cpus_min != b->cpus_min ||
 	    a->cpus_max != b->cpus_max ||
 	    a->util_low_permille != b->util_low_permille ||
@@ -1375,9 +1699,7 @@ planner_layer_equal(const struct plan_layer *a, const struct plan_layer *b)
 	    a->limit_millis != b->limit_millis)
 		return false;
 	for (size_t i = 0; i < a->match_count; i++)
-		if (a->matches[i].kind != b->matches[i].kind ||
-		    a->matches[i].hint != b->matches[i].hint ||
-		    !planner_text_equal(a->matches[i].text, b->matches[i].text))
+		if (!planner_match_equal(&a->matches[i], &b->matches[i]))
 			return false;
 	for (size_t i = 0; i < a->member_count; i++)
 		if (strcmp(a->members[i], b->members[i]) != 0)

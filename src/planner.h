@@ -5,8 +5,10 @@
  * turns the plan into scx_layered's JSON.  A plan is deterministic: the
  * same pods (in any order), topology and config give an identical plan.
  *
- * Layer order (scx_layered matches first to last): one layer per non-empty
- * tier, critical first (a tier that needs more than 32 match blocks may
+ * Layer order (scx_layered matches first to last): the profile layers of
+ * profiled pods' thread groups, if any (a pod's workload profile, see
+ * profile.h: "critical-exclusive", "normal-yield", ...), then one layer per
+ * non-empty tier, critical first (a tier that needs more than 32 match blocks may
  * take extra layers, "high-2", ...), then "system" (the scheduler's and the
  * agent's own threads, and the agent's pod when it is listed), then "open",
  * the catch-all [[]].
@@ -28,6 +30,7 @@
 #include "tier.h"
 
 struct pod;
+struct profile;
 struct topology;
 
 /* scx_layered's limits (scheds/rust/scx_layered/src/bpf/intf.h). */
@@ -48,6 +51,9 @@ struct planner_pod {
 	 * leading slash and a missing trailing slash tolerated; NULL when not
 	 * yet known. */
 	const char *cgroup;
+	/* The pod's workload profile (profiles_select()), or NULL: its thread
+	 * groups get profile layers within the tier's bounds. */
+	const struct profile *profile;
 };
 
 struct planner_options {
@@ -66,6 +72,7 @@ enum plan_role {
 	PLAN_ROLE_TIER,
 	PLAN_ROLE_SYSTEM,
 	PLAN_ROLE_CATCH_ALL,
+	PLAN_ROLE_PROFILE,		/* thread groups of profiled pods of one tier */
 };
 
 enum plan_match_kind {
@@ -73,20 +80,28 @@ enum plan_match_kind {
 	PLAN_MATCH_COMM_PREFIX,
 	PLAN_MATCH_PCOMM_PREFIX,
 	PLAN_MATCH_HINT_EQUALS,
+	PLAN_MATCH_CMD_JOIN,
+	PLAN_MATCH_IS_GROUP_LEADER,
 };
 
-/* One OR block holding one condition; Temper never needs AND. */
+/*
+ * One OR block: one condition, and for profile layers the conditions it is
+ * ANDed with (a pod's cgroup AND a thread group's comm, ...).
+ */
 struct plan_match {
 	enum plan_match_kind kind;
-	char *text;		/* the prefix; NULL for HintEquals */
-	unsigned hint;		/* HintEquals only */
+	char *text;		/* the prefix or name; NULL for HintEquals, IsGroupLeader */
+	unsigned hint;		/* HintEquals; IsGroupLeader: 1 true, 0 false */
+	struct plan_match *also;	/* ANDed conditions (no further also), or NULL */
+	size_t also_count;
 };
 
 struct plan_layer {
 	char *name;
 	char *comment;
 	enum plan_role role;
-	enum tier tier;			/* PLAN_ROLE_TIER only */
+	enum tier tier;			/* PLAN_ROLE_TIER and PLAN_ROLE_PROFILE */
+	int treatment;			/* PLAN_ROLE_PROFILE: enum profile_treatment */
 	enum plan_kind kind;
 	bool demoted;			/* a Critical layer planned as Grouped */
 
