@@ -103,6 +103,11 @@ struct supervisor {
 	bool stable;
 	char output[SUPERVISOR_OUTPUT_LINES][SUPERVISOR_LINE_MAX];
 	unsigned output_next;
+	/* The current child's "Error:" line and what "Caused by:" said, kept
+	 * apart: a Rust backtrace after them would push them out of output. */
+	char error_line[SUPERVISOR_LINE_MAX];
+	char cause_line[SUPERVISOR_LINE_MAX];
+	bool cause_next;
 	char *last_exit;
 	uint64_t *crash_times;		/* the last crash_limit crashes, ring */
 	unsigned crash_next;
@@ -414,40 +419,65 @@ supervisor_set_cgroup_tiers(struct supervisor *supervisor,
 
 /* ------------------------------------------------------ the process */
 
+/*
+ * Keep a line of the scheduler's output.  scx_layered's logger colours its
+ * lines even into a pipe: the escape sequences (ESC [ ... final byte) are
+ * dropped, and so are other control characters, before the log sees them.
+ */
 static void
 supervisor_remember_line(struct supervisor *supervisor, const char *line, size_t len)
 {
 	char *slot = supervisor->output[supervisor->output_next];
+	size_t out = 0;
 
-	if (len >= SUPERVISOR_LINE_MAX)
-		len = SUPERVISOR_LINE_MAX - 1;
-	memcpy(slot, line, len);
-	slot[len] = '\0';
+	for (size_t i = 0; i < len && out < SUPERVISOR_LINE_MAX - 1; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c == 0x1b && i + 1 < len && line[i + 1] == '[') {
+			for (i += 2; i < len && !((unsigned char)line[i] >= 0x40 &&
+			    (unsigned char)line[i] <= 0x7e); i++)
+				;
+			continue;
+		}
+		if (c < 0x20 && c != '\t')
+			continue;
+		slot[out++] = (char)c;
+	}
+	slot[out] = '\0';
 	supervisor->output_next = (supervisor->output_next + 1) % SUPERVISOR_OUTPUT_LINES;
+	if (supervisor->cause_next) {
+		const char *text = slot + strspn(slot, " \t");
+
+		supervisor->cause_next = false;
+		snprintf(supervisor->cause_line, sizeof supervisor->cause_line, "%s", text);
+	} else if (strncmp(slot, "Caused by:", 10) == 0) {
+		supervisor->cause_next = true;
+	} else if (strncmp(slot, "Error:", 6) == 0 || strstr(slot, "EXIT:") != NULL ||
+	    strstr(slot, "panicked") != NULL) {
+		snprintf(supervisor->error_line, sizeof supervisor->error_line, "%s", slot);
+	}
 	log_info("scx_layered: %s", slot);
 }
 
-/* The most telling line of the last output: an "Error:" or "EXIT:" line,
- * or else the last one. */
+/* The most telling words of the last output: its "Error:" line with what
+ * "Caused by:" added, or else the last line. */
 static const char *
-supervisor_last_words(const struct supervisor *supervisor)
+supervisor_last_words(struct supervisor *supervisor)
 {
-	const char *last = NULL;
+	static char words[2 * SUPERVISOR_LINE_MAX + 8];
+	unsigned last = (supervisor->output_next + SUPERVISOR_OUTPUT_LINES - 1) %
+	    SUPERVISOR_OUTPUT_LINES;
 
-	for (unsigned i = 0; i < SUPERVISOR_OUTPUT_LINES; i++) {
-		unsigned k = (supervisor->output_next + SUPERVISOR_OUTPUT_LINES - 1 - i) %
-		    SUPERVISOR_OUTPUT_LINES;
-		const char *line = supervisor->output[k];
-
-		if (*line == '\0')
-			continue;
-		if (last == NULL)
-			last = line;
-		if (strstr(line, "Error:") != NULL || strstr(line, "EXIT:") != NULL ||
-		    strstr(line, "panicked") != NULL)
-			return line;
-	}
-	return last != NULL ? last : "(no output)";
+	if (supervisor->error_line[0] != '\0' && supervisor->cause_line[0] != '\0')
+		snprintf(words, sizeof words, "%s: %s", supervisor->error_line,
+		    supervisor->cause_line);
+	else if (supervisor->error_line[0] != '\0')
+		snprintf(words, sizeof words, "%s", supervisor->error_line);
+	else if (supervisor->output[last][0] != '\0')
+		snprintf(words, sizeof words, "%s", supervisor->output[last]);
+	else
+		snprintf(words, sizeof words, "(no output)");
+	return words;
 }
 
 static void
@@ -1002,6 +1032,8 @@ supervisor_spawn(struct supervisor *supervisor)
 	uv_read_start((uv_stream_t *)&child->err, supervisor_alloc, supervisor_child_read);
 	supervisor->child = child;
 	memset(supervisor->output, 0, sizeof supervisor->output);
+	supervisor->error_line[0] = supervisor->cause_line[0] = '\0';
+	supervisor->cause_next = false;
 	supervisor_set_state(supervisor, SUPERVISOR_STARTING,
 	    "scx_layered (pid %d) started with generation %llu", child->pid,
 	    (unsigned long long)child->generation);

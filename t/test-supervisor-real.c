@@ -104,6 +104,8 @@ main(void)
 	unsigned spawned = 0, last_pid = 0;
 
 	log_init("test-supervisor-real", getenv("TEST_VERBOSE") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
+	if (geteuid() != 0)
+		skip_all("scx_layered reads BTF and loads BPF only as root");
 	if ((binary = find_scx_layered(why, sizeof why)) == NULL)
 		skip_all("%s", why);
 	snprintf(helper, sizeof helper, "%s/src/temper-scx-exec", top != NULL ? top : ".");
