@@ -92,9 +92,11 @@ t_scx_schema_check_SOURCES = t/scx-schema-check.c
 EXTRA_DIST += t/scx/README.md t/scx/versions.sh t/scx/build t/scx/available
 
 # Workload profiles (t/85-89): parser, directory reload, planner, training.
-profile_unit_tests = t/test-profile
+profile_unit_tests = t/test-profile t/test-profile-planner
 profile_scripts =
 t_test_profile_SOURCES = t/test-profile.c t/tap.h
+t_test_profile_planner_SOURCES = t/test-profile-planner.c \
+	t/planner-scenario.h t/tap.h
 
 unit_tests = $(core_unit_tests) $(kube_unit_tests) $(engine_unit_tests) \
 	$(cgroup_unit_tests) $(observe_unit_tests) $(supervisor_unit_tests) \
