@@ -18,8 +18,11 @@
 # ping-pong's CPU time per 1,000 round trips (the in-kernel cost lands on
 # the tasks that switch), the agent's CPU time as a share of one core
 # (/proc/PID/schedstat), and, for "on", BPF ns per program run and BPF CPU as a
-# share of one core (bpf_prog_info run_time_ns / run_cnt, read through
-# /observe).  Prints medians with min-max; never fails on timing.
+# share of one core (bpf_prog_info run_time_ns / run_cnt, the same figures
+# /observe reports, read with bpftool around the load for the probe's own
+# programs).  Other agents on a shared machine may have the same programs
+# attached: then "off" is not free of BPF, and the ratios understate.
+# Prints medians with min-max; never fails on timing.
 set -euo pipefail
 TOP_SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 TOP_BUILDDIR=${TOP_BUILDDIR:-$PWD}
@@ -54,15 +57,23 @@ trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ctxt() { awk '/^ctxt/ {print $2}' /proc/stat; }
 now() { date +%s.%N; }
-# BPF run time (ns) and runs of the placement programs now, and the time.
+# The ids of the placement programs loaded now (other agents on this
+# machine may run their own copies: only the probe's are counted).
+placement_ids() {
+	bpftool -j prog show | python3 -c 'import json, sys
+print(" ".join(str(p["id"]) for p in json.load(sys.stdin)
+               if p.get("name", "").startswith("placement_")))'
+}
+# BPF run time (ns) and runs of the programs with the ids given, and the time.
 bpf_stats() {
 	bpftool -j prog show | python3 -c 'import json, sys
+ids = set(int(i) for i in sys.argv[1:])
 ns = runs = 0
 for p in json.load(sys.stdin):
-    if p.get("name", "").startswith("placement_"):
+    if p["id"] in ids:
         ns += p.get("run_time_ns", 0)
         runs += p.get("run_cnt", 0)
-print(ns, runs)'
+print(ns, runs)' "$@"
 	now
 }
 # CPU time of a process in seconds, to the nanosecond (/proc/PID/schedstat;
@@ -90,9 +101,10 @@ load() {
 
 # run ARM LOAD: one measurement, one line of results into $TMP/results.
 run() {
-	local arm=$1 name=$2 port before_json after_json c0 c1 s0 s1 t0 t1 a0 a1 result
+	local arm=$1 name=$2 port others mine s0 s1 t0 t1 a0 a1 result
 	if [ "$arm" != off ]; then
 		port=$(port)
+		others=$(placement_ids)
 		"$PROBE" serve --listen="127.0.0.1:$port" --cgroup-root="$CGROUP2" \
 			--interval-ms=2000 $([ "$arm" = on ] && echo --bpf-stats) \
 			--pod="load:normal:$CG/load" \
@@ -100,7 +112,8 @@ run() {
 		probe_pid=$!
 		for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 		sleep 1
-		bpf_stats >"$TMP/before"
+		mine=$(comm -13 <(tr ' ' '\n' <<<"$others" | sort) <(placement_ids | tr ' ' '\n' | sort) | tr '\n' ' ')
+		bpf_stats $mine >"$TMP/before"
 		a0=$(cpu_of "$probe_pid")
 	fi
 	s0=$(ctxt); t0=$(now)
@@ -108,7 +121,7 @@ run() {
 	s1=$(ctxt); t1=$(now)
 	if [ "$arm" != off ]; then
 		a1=$(cpu_of "$probe_pid")
-		bpf_stats >"$TMP/after"
+		bpf_stats $mine >"$TMP/after"
 		kill -TERM "$probe_pid"; wait "$probe_pid" || true; probe_pid=
 		python3 - "$TMP/before" "$TMP/after" "$a0" "$a1" "$t0" "$t1" <<'PY' >"$TMP/bpf"
 import sys
