@@ -96,7 +96,8 @@ cluster_sources = \
 # selection and training.
 profile_sources = \
 	src/profile.c src/profile.h \
-	src/profile-builtin.c
+	src/profile-builtin.c \
+	src/profile-train.c src/profile-train.h
 
 libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(observe_sources) $(ctl_sources) $(supervisor_sources) $(cluster_sources) $(profile_sources)
 

@@ -92,8 +92,13 @@ t_scx_schema_check_SOURCES = t/scx-schema-check.c
 EXTRA_DIST += t/scx/README.md t/scx/versions.sh t/scx/build t/scx/available
 
 # Workload profiles (t/85-89): parser, directory reload, planner, training.
-profile_unit_tests = t/test-profile t/test-profile-planner
+profile_unit_tests = t/test-profile t/test-profile-planner \
+	t/test-profile-train
 profile_scripts =
+check_PROGRAMS += t/profile-workload
+t_profile_workload_SOURCES = t/profile-workload.c
+t_profile_workload_LDADD = -lpthread
+t_test_profile_train_SOURCES = t/test-profile-train.c t/tap.h
 t_test_profile_SOURCES = t/test-profile.c t/tap.h
 t_test_profile_planner_SOURCES = t/test-profile-planner.c \
 	t/planner-scenario.h t/tap.h
