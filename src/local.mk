@@ -97,7 +97,9 @@ cluster_sources = \
 profile_sources = \
 	src/profile.c src/profile.h \
 	src/profile-builtin.c \
-	src/profile-train.c src/profile-train.h
+	src/profile-train.c src/profile-train.h \
+	src/profile-config.c src/profile-config.h \
+	src/profiles.c src/profiles.h
 
 libtemper_a_SOURCES = $(core_sources) $(agent_sources) $(kube_sources) $(engine_sources) $(cgroup_sources) $(observe_sources) $(ctl_sources) $(supervisor_sources) $(cluster_sources) $(profile_sources)
 

@@ -93,7 +93,8 @@ EXTRA_DIST += t/scx/README.md t/scx/versions.sh t/scx/build t/scx/available
 
 # Workload profiles (t/85-89): parser, directory reload, planner, training.
 profile_unit_tests = t/test-profile t/test-profile-planner \
-	t/test-profile-train
+	t/test-profile-train t/test-profiles
+t_test_profiles_SOURCES = t/test-profiles.c t/tap.h
 profile_scripts =
 check_PROGRAMS += t/profile-workload
 t_profile_workload_SOURCES = t/profile-workload.c
@@ -182,3 +183,4 @@ deploy_helper_scripts = t/deploy/objects.py t/deploy/dashboard-metrics.py \
 	t/deploy/containerfile.py
 TESTS += $(deploy_scripts)
 EXTRA_DIST += $(deploy_scripts) $(deploy_helper_scripts) deploy
+include t/vm/local.mk
