@@ -592,8 +592,9 @@ profiles_handle_train(struct http_request *request, void *arg)
 	int error;
 
 	if (profiles->train_request != NULL) {
-		http_respond_error(request, 409, "a training on %s is under way",
-		    profiles->train_pod);
+		http_respond_error(request, 409, "a training on %s/%s is under "
+		    "way", profiles->train_pod,
+		    strchr(profiles->train_pod, '\0') + 1);
 		return;
 	}
 	if (http_request_query_param(request, "pod", pod, sizeof pod) != 0 ||
@@ -822,6 +823,19 @@ profiles_list_json(const struct profiles *profiles)
 		cJSON_AddStringToObject(json, "dir", profiles->dir);
 	else
 		cJSON_AddNullToObject(json, "dir");
+	/* A training under way: what a second one would be refused for. */
+	if (profiles->train_request != NULL &&
+	    (item = cJSON_AddObjectToObject(json, "training")) != NULL) {
+		char pod[600];
+
+		snprintf(pod, sizeof pod, "%s/%s", profiles->train_pod,
+		    strchr(profiles->train_pod, '\0') + 1);
+		cJSON_AddStringToObject(item, "pod", pod);
+		cJSON_AddStringToObject(item, "name", profiles->train_name);
+		cJSON_AddNumberToObject(item, "seconds", profiles->train_seconds);
+	} else {
+		cJSON_AddNullToObject(json, "training");
+	}
 	list = cJSON_AddArrayToObject(json, "profiles");
 	errors = cJSON_AddArrayToObject(json, "errors");
 	if (list == NULL || errors == NULL) {

@@ -95,9 +95,10 @@ EXTRA_DIST += t/scx/README.md t/scx/versions.sh t/scx/build t/scx/available
 profile_unit_tests = t/test-profile t/test-profile-planner \
 	t/test-profile-train t/test-profiles
 t_test_profiles_SOURCES = t/test-profiles.c t/tap.h
-profile_scripts =
-check_PROGRAMS += t/profile-workload
+profile_scripts = t/85-profile-train.sh
+check_PROGRAMS += t/profile-workload t/profile-probe
 t_profile_workload_SOURCES = t/profile-workload.c
+t_profile_probe_SOURCES = t/profile-probe.c
 t_profile_workload_LDADD = -lpthread
 t_test_profile_train_SOURCES = t/test-profile-train.c t/tap.h
 t_test_profile_SOURCES = t/test-profile.c t/tap.h
