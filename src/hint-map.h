@@ -14,6 +14,12 @@
  *
  * The pin path must be on a mounted bpffs (/sys/fs/bpf on a node); its
  * parent directory is created when missing.
+ *
+ * scx_layered makes the pin mode 0666 once loaded, so that tasks may set
+ * their own hints.  A pod cannot use that unless it can reach the bpffs
+ * and the bpf() syscall (kernel.unprivileged_bpf_disabled, the default on
+ * distribution kernels, refuses it); and a hint a task set itself lasts
+ * only until its next fork, move or a table change touching its cgroup.
  */
 #ifndef TEMPER_HINT_MAP_H
 #define TEMPER_HINT_MAP_H
