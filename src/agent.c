@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "buf.h"
+#include "cause.h"
 #include "cgroup-discovery.h"
 #include "cgroup-enforce.h"
 #include "daemon.h"
@@ -540,21 +541,6 @@ agent_config_retry(uv_timer_t *timer)
 
 /* --- life cycle ------------------------------------------------------------ */
 
-__attribute__((format(printf, 2, 3)))
-static int
-agent_set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause != NULL) {
-		va_start(ap, fmt);
-		if (vasprintf(cause, fmt, ap) < 0)
-			*cause = NULL;
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 struct agent *
 agent_new(struct daemon *daemon, char **cause)
 {
@@ -580,7 +566,7 @@ agent_new(struct daemon *daemon, char **cause)
 		goto nomem;
 	agent->topology = topology_read(conf->sysfs_root, &why);
 	if (agent->topology == NULL) {
-		agent_set_cause(cause, "cannot read the CPU topology: %s", why ? why : "unknown");
+		cause_set(cause, "cannot read the CPU topology: %s", why ? why : "unknown");
 		free(why);
 		agent_free(agent);
 		return NULL;
@@ -605,7 +591,7 @@ agent_new(struct daemon *daemon, char **cause)
 		    .cpu_manager_state = conf->cpu_manager_state,
 		}, &why);
 		if (agent->enforce == NULL && conf->enforcement == CONF_ENFORCEMENT_CGROUP) {
-			agent_set_cause(cause, "--enforcement=cgroup: %s", why ? why : strerror(errno));
+			cause_set(cause, "--enforcement=cgroup: %s", why ? why : strerror(errno));
 			free(why);
 			agent_free(agent);
 			return NULL;

@@ -23,6 +23,7 @@
 
 #include "api-client.h"
 #include "buf.h"
+#include "cause.h"
 #include "tls.h"
 
 /* Where a system keeps its trusted roots (Debian's ca-certificates). */
@@ -64,20 +65,6 @@ struct api_client_exchange {
 	struct timespec deadline;
 };
 
-static void
-api_client_set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	free(*cause);
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
-}
-
 static char *
 api_client_strndup(const char *text, size_t len)
 {
@@ -99,23 +86,23 @@ api_client_split_host(struct api_client *client, const char *text,
 	size_t len = strcspn(text, "/");
 
 	if (len == 0) {
-		api_client_set_cause(cause, "agent address '%s' names no host", client->address);
+		cause_set(cause, "agent address '%s' names no host", client->address);
 		return -EINVAL;
 	}
 	if (text[len] != '\0' && strcmp(text + len, "/") != 0) {
-		api_client_set_cause(cause, "agent address '%s': give the host and port "
+		cause_set(cause, "agent address '%s': give the host and port "
 		    "only, the API is always under /api/v1", client->address);
 		return -EINVAL;
 	}
 	if (text[0] == '[') {
 		if ((end = memchr(text, ']', len)) == NULL) {
-			api_client_set_cause(cause, "agent address '%s': unclosed '['", client->address);
+			cause_set(cause, "agent address '%s': unclosed '['", client->address);
 			return -EINVAL;
 		}
 		client->host = api_client_strndup(text + 1, (size_t)(end - text - 1));
 		colon = end + 1 < text + len && end[1] == ':' ? end + 1 : NULL;
 		if (colon == NULL && end + 1 != text + len) {
-			api_client_set_cause(cause, "agent address '%s': expected ':' after ']'",
+			cause_set(cause, "agent address '%s': expected ':' after ']'",
 			    client->address);
 			return -EINVAL;
 		}
@@ -129,7 +116,7 @@ api_client_split_host(struct api_client *client, const char *text,
 	if (client->host == NULL || client->port == NULL || client->host_header == NULL)
 		return -ENOMEM;
 	if (client->port[0] == '\0' || strspn(client->port, "0123456789") != strlen(client->port)) {
-		api_client_set_cause(cause, "agent address '%s': the port must be a number",
+		cause_set(cause, "agent address '%s': the port must be a number",
 		    client->address);
 		return -EINVAL;
 	}
@@ -147,12 +134,12 @@ api_client_read_file(const char *path, char **text, size_t *len, char **cause)
 
 	if (file == NULL) {
 		error = -errno;
-		api_client_set_cause(cause, "cannot open %s: %s", path, strerror(errno));
+		cause_set(cause, "cannot open %s: %s", path, strerror(errno));
 		return error;
 	}
 	while ((got = fread(chunk, 1, sizeof chunk, file)) > 0) {
 		if (contents.len + got > API_CLIENT_MAX_CA_BYTES) {
-			api_client_set_cause(cause, "%s is larger than %u bytes", path,
+			cause_set(cause, "%s is larger than %u bytes", path,
 			    API_CLIENT_MAX_CA_BYTES);
 			error = -EFBIG;
 			goto out;
@@ -163,7 +150,7 @@ api_client_read_file(const char *path, char **text, size_t *len, char **cause)
 		}
 	}
 	if (ferror(file)) {
-		api_client_set_cause(cause, "cannot read %s", path);
+		cause_set(cause, "cannot read %s", path);
 		error = -EIO;
 		goto out;
 	}
@@ -196,7 +183,7 @@ api_client_tls_init(struct api_client *client, const char *ca_file, bool insecur
 	free(ca);
 	if (client->tls == NULL) {
 		error = errno ? -errno : -EINVAL;
-		api_client_set_cause(cause, "TLS setup for %s failed: %s", client->address,
+		cause_set(cause, "TLS setup for %s failed: %s", client->address,
 		    why ? why : strerror(-error));
 		free(why);
 		return error;
@@ -229,7 +216,7 @@ api_client_new(const struct api_client_options *options, char **cause)
 			error = api_client_tls_init(client, options->ca_file, options->insecure,
 			    cause);
 	} else if (strstr(address, "://") != NULL) {
-		api_client_set_cause(cause, "agent address '%s': only unix socket paths, "
+		cause_set(cause, "agent address '%s': only unix socket paths, "
 		    "http:// and https:// are understood", address);
 		error = -EINVAL;
 	} else {
@@ -237,7 +224,7 @@ api_client_new(const struct api_client_options *options, char **cause)
 
 		client->transport = API_CLIENT_UNIX;
 		if (path[0] == '\0' || strlen(path) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
-			api_client_set_cause(cause, "agent socket path '%s' is empty or too long", path);
+			cause_set(cause, "agent socket path '%s' is empty or too long", path);
 			error = -EINVAL;
 		} else {
 			client->path = strdup(path);
@@ -250,7 +237,7 @@ api_client_new(const struct api_client_options *options, char **cause)
 	return client;
 fail:
 	if (error == -ENOMEM)
-		api_client_set_cause(cause, "out of memory");
+		cause_set(cause, "out of memory");
 	api_client_free(client);
 	errno = -error;
 	return NULL;
@@ -366,12 +353,12 @@ api_client_connect(struct api_client_exchange *exchange, char **cause)
 		error = api_client_connect_to(exchange, (struct sockaddr *)&unix_address,
 		    sizeof unix_address);
 		if (error != 0)
-			api_client_set_cause(cause, "cannot connect to the agent at %s: %s",
+			cause_set(cause, "cannot connect to the agent at %s: %s",
 			    client->address, strerror(-error));
 		return error;
 	}
 	if ((gai = getaddrinfo(client->host, client->port, &hints, &list)) != 0) {
-		api_client_set_cause(cause, "cannot resolve the agent's host in %s: %s",
+		cause_set(cause, "cannot resolve the agent's host in %s: %s",
 		    client->address, gai_strerror(gai));
 		return gai == EAI_MEMORY ? -ENOMEM : -EHOSTUNREACH;
 	}
@@ -381,7 +368,7 @@ api_client_connect(struct api_client_exchange *exchange, char **cause)
 			break;
 	freeaddrinfo(list);
 	if (error != 0)
-		api_client_set_cause(cause, "cannot connect to the agent at %s: %s",
+		cause_set(cause, "cannot connect to the agent at %s: %s",
 		    client->address, strerror(-error));
 	return error;
 }
@@ -470,7 +457,7 @@ api_client_handshake(struct api_client_exchange *exchange, char **cause)
 	if (error == 0)
 		error = api_client_flush_tls(exchange);
 	if (error != 0) {
-		api_client_set_cause(cause, "TLS handshake with the agent at %s failed: %s",
+		cause_set(cause, "TLS handshake with the agent at %s failed: %s",
 		    exchange->client->address, error == -ETIMEDOUT || error == -ECONNRESET ||
 		    tls_session_error(exchange->session) == NULL ? strerror(-error) :
 		    tls_session_error(exchange->session));
@@ -581,11 +568,11 @@ api_client_parse(struct api_client_exchange *exchange, const char *data, size_t 
 	if (error == HPE_OK || error == HPE_PAUSED)
 		return 0;
 	if (exchange->too_big) {
-		api_client_set_cause(cause, "the agent at %s answered more than %u bytes",
+		cause_set(cause, "the agent at %s answered more than %u bytes",
 		    exchange->client->address, API_CLIENT_MAX_BODY);
 		return -EFBIG;
 	}
-	api_client_set_cause(cause, "the agent at %s did not answer HTTP: %s",
+	cause_set(cause, "the agent at %s did not answer HTTP: %s",
 	    exchange->client->address, llhttp_get_error_reason(&exchange->parser));
 	return -EPROTO;
 }
@@ -601,7 +588,7 @@ api_client_receive(struct api_client_exchange *exchange, char **cause)
 
 	while (!exchange->complete) {
 		if ((error = api_client_receive_raw(exchange, chunk, sizeof chunk, &got)) != 0) {
-			api_client_set_cause(cause, "reading the answer of the agent at %s failed: %s",
+			cause_set(cause, "reading the answer of the agent at %s failed: %s",
 			    exchange->client->address, strerror(-error));
 			break;
 		}
@@ -611,7 +598,7 @@ api_client_receive(struct api_client_exchange *exchange, char **cause)
 				break;
 			if (!exchange->complete) {
 				error = -ECONNRESET;
-				api_client_set_cause(cause, "the agent at %s closed the connection "
+				cause_set(cause, "the agent at %s closed the connection "
 				    "before its answer was complete", exchange->client->address);
 			}
 			break;
@@ -625,7 +612,7 @@ api_client_receive(struct api_client_exchange *exchange, char **cause)
 			if (error == -EPIPE)
 				error = 0;
 			if (error != 0) {
-				api_client_set_cause(cause, "TLS with the agent at %s failed: %s",
+				cause_set(cause, "TLS with the agent at %s failed: %s",
 				    exchange->client->address, tls_session_error(exchange->session) ?
 				    tls_session_error(exchange->session) : strerror(-error));
 				break;
@@ -681,7 +668,7 @@ api_client_request(struct api_client *client, const char *method, const char *pa
 	if (error == 0 && body != NULL)
 		error = buf_append(&request, body, body_len);
 	if (error != 0) {
-		api_client_set_cause(cause, "out of memory");
+		cause_set(cause, "out of memory");
 		goto out;
 	}
 
@@ -691,7 +678,7 @@ api_client_request(struct api_client *client, const char *method, const char *pa
 	    cause)) != 0)
 		goto out;
 	if ((error = api_client_send(&exchange, request.data, request.len)) != 0) {
-		api_client_set_cause(cause, "sending %s %s to the agent at %s failed: %s",
+		cause_set(cause, "sending %s %s to the agent at %s failed: %s",
 		    method, path, client->address, strerror(-error));
 		goto out;
 	}
@@ -701,7 +688,7 @@ api_client_request(struct api_client *client, const char *method, const char *pa
 	if (response->body.len > 0) {
 		if (buf_append(&response->body, "", 1) != 0) {
 			error = -ENOMEM;
-			api_client_set_cause(cause, "out of memory");
+			cause_set(cause, "out of memory");
 		} else {
 			response->body.len--;
 		}

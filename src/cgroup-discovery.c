@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "cause.h"
 #include "cgroup-discovery.h"
 #include "log.h"
 
@@ -58,20 +59,6 @@ struct cgroup_discovery_scan {
 	int error;
 	char *cause;
 };
-
-__attribute__((format(printf, 2, 3)))
-static void
-cgroup_discovery_set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
-}
 
 const char *
 cgroup_layout_name(enum cgroup_layout layout)
@@ -301,7 +288,7 @@ cgroup_discovery_detect(const char *cgroup_root, enum cgroup_layout *layout,
 		found = CGROUP_LAYOUT_V1;
 	if (*layout != CGROUP_LAYOUT_AUTO && *layout != found &&
 	    !(*layout == CGROUP_LAYOUT_V1 && found == CGROUP_LAYOUT_HYBRID)) {
-		cgroup_discovery_set_cause(cause,
+		cause_set(cause,
 		    "%s: layout %s asked for, but the tree is %s", cgroup_root,
 		    cgroup_layout_name(*layout), cgroup_layout_name(found));
 		return -EINVAL;
@@ -324,7 +311,7 @@ cgroup_discovery_detect(const char *cgroup_root, enum cgroup_layout *layout,
 	*cpuset_root = cgroup_discovery_v1_controller(cgroup_root, cpuset_names,
 	    "cpuset.cpus");
 	if (*v2_root == NULL && *cpu_root == NULL && *cpuset_root == NULL) {
-		cgroup_discovery_set_cause(cause,
+		cause_set(cause,
 		    "%s: no cgroup hierarchy (neither cgroup.controllers, "
 		    "unified/cgroup.controllers nor a v1 cpu or cpuset controller)",
 		    cgroup_root);
@@ -494,7 +481,7 @@ cgroup_discovery_walk(struct cgroup_discovery_scan *scan,
 		if (errno == ENOENT || depth > 0)
 			return 0;
 		error = -errno;
-		cgroup_discovery_set_cause(&scan->cause, "%s: %s", path,
+		cause_set(&scan->cause, "%s: %s", path,
 		    strerror(errno));
 		return error;
 	}
@@ -519,7 +506,7 @@ cgroup_discovery_walk(struct cgroup_discovery_scan *scan,
 	}
 	closedir(dir);
 	if (error == -E2BIG && scan->cause == NULL)
-		cgroup_discovery_set_cause(&scan->cause,
+		cause_set(&scan->cause,
 		    "%s: more than %d pod cgroups", root,
 		    CGROUP_DISCOVERY_MAX_PODS);
 	return error;
@@ -882,7 +869,7 @@ cgroup_discovery_find(const struct cgroup_discovery *discovery,
 	    (size_t)snprintf(name, sizeof name, "pod%s", uid) >= sizeof name ||
 	    cgroup_discovery_parse_pod_name(name, parsed, &driver) != 0 ||
 	    strcmp(parsed, uid) != 0) {
-		cgroup_discovery_set_cause(cause, "pod %s/%s: UID \"%s\" cannot name a cgroup",
+		cause_set(cause, "pod %s/%s: UID \"%s\" cannot name a cgroup",
 		    pod->namespace ? pod->namespace : "", pod->name ? pod->name : "",
 		    uid ? uid : "");
 		errno = EINVAL;
@@ -900,7 +887,7 @@ cgroup_discovery_find(const struct cgroup_discovery *discovery,
 	    strcmp(discovery->entries[i].uid, uid) == 0; i++) {
 		entry = &discovery->entries[i];
 		if (by_hierarchy[entry->hierarchy] != NULL) {
-			cgroup_discovery_set_cause(cause,
+			cause_set(cause,
 			    "pod %s/%s: two cgroups named for UID %s: %s and %s",
 			    pod->namespace ? pod->namespace : "",
 			    pod->name ? pod->name : "", uid,
@@ -914,7 +901,7 @@ cgroup_discovery_find(const struct cgroup_discovery *discovery,
 			first = entry;
 	}
 	if (first == NULL) {
-		cgroup_discovery_set_cause(cause,
+		cause_set(cause,
 		    "pod %s/%s: no cgroup named for UID %s under %s (%zu pod cgroups seen)",
 		    pod->namespace ? pod->namespace : "", pod->name ? pod->name : "",
 		    uid, discovery->root, discovery->pod_count);
@@ -958,7 +945,7 @@ cgroup_discovery_find(const struct cgroup_discovery *discovery,
 		    h == CGROUP_DISCOVERY_CPU ||
 		    discovery->layout == CGROUP_LAYOUT_V2, path,
 		    &pod_pids)) != 0) {
-			cgroup_discovery_set_cause(cause,
+			cause_set(cause,
 			    "pod %s/%s: reading %s: %s",
 			    pod->namespace ? pod->namespace : "",
 			    pod->name ? pod->name : "", path, strerror(-error));

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "cause.h"
 #include "cgroup-enforce.h"
 #include "log.h"
 #include "planner.h"
@@ -64,20 +65,6 @@ struct cgroup_enforce {
 	struct cgroup_enforce_plan *plan;	/* the last applied */
 	struct cgroup_enforce_target *targets;	/* one per plan write */
 };
-
-__attribute__((format(printf, 2, 3)))
-static void
-cgroup_enforce_set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
-}
 
 static int
 cgroup_enforce_compare_unsigned(const void *a, const void *b)
@@ -196,13 +183,13 @@ cgroup_enforce_parse_cpu_manager(const char *text,
 
 	memset(state, 0, sizeof *state);
 	if ((json = cJSON_Parse(text)) == NULL || !cJSON_IsObject(json)) {
-		cgroup_enforce_set_cause(cause, "cpu manager state: not a JSON object");
+		cause_set(cause, "cpu manager state: not a JSON object");
 		error = -EINVAL;
 		goto out;
 	}
 	policy = cJSON_GetObjectItemCaseSensitive(json, "policyName");
 	if (!cJSON_IsString(policy)) {
-		cgroup_enforce_set_cause(cause, "cpu manager state: no policyName");
+		cause_set(cause, "cpu manager state: no policyName");
 		error = -EINVAL;
 		goto out;
 	}
@@ -212,7 +199,7 @@ cgroup_enforce_parse_cpu_manager(const char *text,
 	if (entries == NULL || cJSON_IsNull(entries))
 		goto out;
 	if (!cJSON_IsObject(entries)) {
-		cgroup_enforce_set_cause(cause, "cpu manager state: entries is not an object");
+		cause_set(cause, "cpu manager state: entries is not an object");
 		error = -EINVAL;
 		goto out;
 	}
@@ -223,7 +210,7 @@ cgroup_enforce_parse_cpu_manager(const char *text,
 		goto nomem;
 	cJSON_ArrayForEach(pod, entries) {
 		if (!cJSON_IsObject(pod) || pod->string == NULL) {
-			cgroup_enforce_set_cause(cause,
+			cause_set(cause,
 			    "cpu manager state: an entry is not an object");
 			error = -EINVAL;
 			goto out;
@@ -235,7 +222,7 @@ cgroup_enforce_parse_cpu_manager(const char *text,
 			if (!cJSON_IsString(container) ||
 			    cgroup_enforce_parse_cpus(container->valuestring,
 			    &cpus, &cpu_count) != 0) {
-				cgroup_enforce_set_cause(cause,
+				cause_set(cause,
 				    "cpu manager state: pod %s: a CPU set is not a CPU list",
 				    pod->string);
 				error = -EINVAL;
@@ -632,13 +619,13 @@ cgroup_enforce_plan(const struct planner_pod *pods, size_t pod_count,
 	for (size_t i = 0; i < pod_count; i++) {
 		sorted[i] = &pods[i];
 		if (pods[i].pod == NULL) {
-			cgroup_enforce_set_cause(cause, "pod %zu: no pod", i);
+			cause_set(cause, "pod %zu: no pod", i);
 			error = -EINVAL;
 			goto out;
 		}
 		if (pods[i].cgroup != NULL &&
 		    cgroup_enforce_clean_relative(pods[i].cgroup, &relative) < 0) {
-			cgroup_enforce_set_cause(cause,
+			cause_set(cause,
 			    "pod %s: cgroup \"%.200s\" is not a path below the hierarchy root",
 			    cgroup_enforce_pod_label(pods[i].pod, label, sizeof label),
 			    pods[i].cgroup);
@@ -929,14 +916,14 @@ cgroup_enforce_journal_load(struct cgroup_enforce *enforce, char **cause)
 	if (error == -ENOENT)
 		return 0;
 	if (error != 0) {
-		cgroup_enforce_set_cause(cause, "%s: %s", enforce->journal_path,
+		cause_set(cause, "%s: %s", enforce->journal_path,
 		    strerror(-error));
 		goto out;
 	}
 	if (text.len < strlen(CGROUP_ENFORCE_JOURNAL_HEADER) ||
 	    strncmp(text.data, CGROUP_ENFORCE_JOURNAL_HEADER,
 	    strlen(CGROUP_ENFORCE_JOURNAL_HEADER)) != 0) {
-		cgroup_enforce_set_cause(cause, "%s: not a Temper cgroup journal",
+		cause_set(cause, "%s: not a Temper cgroup journal",
 		    enforce->journal_path);
 		error = -EINVAL;
 		goto out;
@@ -948,7 +935,7 @@ cgroup_enforce_journal_load(struct cgroup_enforce *enforce, char **cause)
 		line_number++;
 		if ((next = strchr(line, '\n')) == NULL) {
 			/* A rename makes the journal whole: a torn line is corruption. */
-			cgroup_enforce_set_cause(cause, "%s:%zu: unterminated line",
+			cause_set(cause, "%s:%zu: unterminated line",
 			    enforce->journal_path, line_number);
 			error = -EINVAL;
 			goto out;
@@ -964,7 +951,7 @@ cgroup_enforce_journal_load(struct cgroup_enforce *enforce, char **cause)
 			}
 		if (field != 7 || fields[0][0] != '/' || fields[1][0] == '\0' ||
 		    strchr(fields[1], '/') != NULL || strchr(fields[5], '/') != NULL) {
-			cgroup_enforce_set_cause(cause, "%s:%zu: malformed entry",
+			cause_set(cause, "%s:%zu: malformed entry",
 			    enforce->journal_path, line_number);
 			error = -EINVAL;
 			goto out;
@@ -1171,7 +1158,7 @@ cgroup_enforce_new(const char *state_dir,
 	free(v2);
 	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
 		error = -errno;
-		cgroup_enforce_set_cause(cause, "state directory %s: %s", state_dir,
+		cause_set(cause, "state directory %s: %s", state_dir,
 		    strerror(errno));
 		goto fail;
 	}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cause.h"
 #include "generations.h"
 
 /* A generation file is a few KiB; anything past this is not ours. */
@@ -31,20 +32,6 @@ generation_clear(struct generation *generation)
 	free(generation->notes);
 	free(generation->config);
 	memset(generation, 0, sizeof *generation);
-}
-
-__attribute__((format(printf, 2, 3)))
-static void
-generations_set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
 }
 
 static char *
@@ -150,13 +137,13 @@ generations_open(struct generations *generations, const char *state_dir,
 	if ((mkdir(state_dir, 0700) != 0 && errno != EEXIST) ||
 	    (mkdir(generations->dir, 0700) != 0 && errno != EEXIST)) {
 		error = -errno;
-		generations_set_cause(cause, "cannot create %s: %s", generations->dir,
+		cause_set(cause, "cannot create %s: %s", generations->dir,
 		    strerror(errno));
 		return error;
 	}
 	if ((dir = opendir(generations->dir)) == NULL) {
 		error = -errno;
-		generations_set_cause(cause, "cannot read %s: %s", generations->dir,
+		cause_set(cause, "cannot read %s: %s", generations->dir,
 		    strerror(errno));
 		return error;
 	}
@@ -235,7 +222,7 @@ generations_write(const struct generations *generations,
 	goto out;
 fail:
 	error = -errno;
-	generations_set_cause(cause, "cannot write %s: %s", path, strerror(errno));
+	cause_set(cause, "cannot write %s: %s", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cause.h"
 #include "http-parser.h"
 #include "http-server.h"
 #include "log.h"
@@ -895,22 +896,6 @@ http_listener_close(struct http_listener *listener)
 	}
 }
 
-static int
-http_set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (cause == NULL)
-		return 0;
-	va_start(ap, fmt);
-	n = vasprintf(cause, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		*cause = NULL;
-	return 0;
-}
-
 int
 http_server_listen(struct http_server *server, const char *address,
     const char *cert_path, const char *key_path, char **cause)
@@ -952,7 +937,7 @@ http_server_listen(struct http_server *server, const char *address,
 			chmod(path, 0600);
 	} else {
 		if ((error = http_parse_address(address, &storage)) != 0) {
-			http_set_cause(cause, "bad listen address '%s': expected HOST:PORT, [V6]:PORT, :PORT or unix:PATH", address);
+			cause_set(cause, "bad listen address '%s': expected HOST:PORT, [V6]:PORT, :PORT or unix:PATH", address);
 			goto fail_unopened;
 		}
 		uv_tcp_init(server->loop, &listener->socket.tcp);
@@ -964,7 +949,7 @@ http_server_listen(struct http_server *server, const char *address,
 		error = uv_listen(&listener->socket.stream, HTTP_SERVER_BACKLOG,
 		    http_listener_accept);
 	if (error != 0) {
-		http_set_cause(cause, "cannot listen on %s: %s", address, uv_strerror(error));
+		cause_set(cause, "cannot listen on %s: %s", address, uv_strerror(error));
 		http_listener_close(listener);
 		return error;
 	}

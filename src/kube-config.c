@@ -11,23 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cause.h"
 #include "kube-config.h"
 #include "kube-yaml.h"
-
-__attribute__((format(printf, 2, 3)))
-static void
-kube_config_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	free(*cause);
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
-}
 
 void
 kube_config_free(struct kube_config *config)
@@ -68,18 +54,18 @@ kube_config_set_server(struct kube_config *config, const char *url,
 		config->tls = false;
 		rest = url + 7;
 	} else {
-		kube_config_cause(cause, "server \"%s\" is not an http(s) URL", url);
+		cause_set(cause, "server \"%s\" is not an http(s) URL", url);
 		return -EINVAL;
 	}
 	if (strpbrk(rest, "?#@ \t\r\n") != NULL) {
-		kube_config_cause(cause, "server \"%s\": user, query, fragment or "
+		cause_set(cause, "server \"%s\": user, query, fragment or "
 		    "blanks are not supported", url);
 		return -EINVAL;
 	}
 	path = rest + strcspn(rest, "/");
 	if (rest[0] == '[') {
 		if ((host_end = memchr(rest, ']', (size_t)(path - rest))) == NULL) {
-			kube_config_cause(cause, "server \"%s\": unclosed '['", url);
+			cause_set(cause, "server \"%s\": unclosed '['", url);
 			return -EINVAL;
 		}
 		rest++;
@@ -93,11 +79,11 @@ kube_config_set_server(struct kube_config *config, const char *url,
 		port = host_end + 1;
 		port_len = (size_t)(path - port);
 	} else if (host_end != path) {
-		kube_config_cause(cause, "server \"%s\": junk after the host", url);
+		cause_set(cause, "server \"%s\": junk after the host", url);
 		return -EINVAL;
 	}
 	if (host_len == 0) {
-		kube_config_cause(cause, "server \"%s\" has no host", url);
+		cause_set(cause, "server \"%s\" has no host", url);
 		return -EINVAL;
 	}
 	if (port != NULL) {
@@ -105,7 +91,7 @@ kube_config_set_server(struct kube_config *config, const char *url,
 		number = strtoul(port, &end, 10);
 		if (port_len == 0 || end != port + port_len || number == 0 ||
 		    number > 65535 || !isdigit((unsigned char)port[0])) {
-			kube_config_cause(cause, "server \"%s\": bad port", url);
+			cause_set(cause, "server \"%s\": bad port", url);
 			return -EINVAL;
 		}
 	}
@@ -124,7 +110,7 @@ kube_config_set_server(struct kube_config *config, const char *url,
 	config->path_prefix = strndup(path, port_len);
 	if (config->server == NULL || config->host == NULL ||
 	    config->port == NULL || config->path_prefix == NULL) {
-		kube_config_cause(cause, "out of memory");
+		cause_set(cause, "out of memory");
 		return -ENOMEM;
 	}
 	return 0;
@@ -221,7 +207,7 @@ kube_config_named(const struct kube_yaml_node *root, const char *list,
 	items = kube_yaml_get(root, list);
 	if (items != NULL && items->type != KUBE_YAML_SEQUENCE &&
 	    items->type != KUBE_YAML_NULL) {
-		kube_config_cause(cause, "%s is not a list", list);
+		cause_set(cause, "%s is not a list", list);
 		return NULL;
 	}
 	for (item = items ? items->child : NULL; item != NULL; item = item->next) {
@@ -229,19 +215,19 @@ kube_config_named(const struct kube_yaml_node *root, const char *list,
 		if (item_name == NULL || strcmp(item_name, name) != 0)
 			continue;
 		if (found != NULL) {
-			kube_config_cause(cause, "%s has two entries named \"%s\"",
+			cause_set(cause, "%s has two entries named \"%s\"",
 			    list, name);
 			return NULL;
 		}
 		found = kube_yaml_get(item, inner);
 		if (found == NULL || found->type != KUBE_YAML_MAPPING) {
-			kube_config_cause(cause, "%s entry \"%s\" has no %s mapping",
+			cause_set(cause, "%s entry \"%s\" has no %s mapping",
 			    list, name, inner);
 			return NULL;
 		}
 	}
 	if (found == NULL)
-		kube_config_cause(cause, "no %s entry named \"%s\"", list, name);
+		cause_set(cause, "no %s entry named \"%s\"", list, name);
 	return found;
 }
 
@@ -256,7 +242,7 @@ kube_config_string(const struct kube_yaml_node *mapping, const char *key,
 	if (node == NULL || node->type == KUBE_YAML_NULL)
 		return 0;
 	if (node->type != KUBE_YAML_SCALAR) {
-		kube_config_cause(cause, "%s is not a string", key);
+		cause_set(cause, "%s is not a string", key);
 		return -EINVAL;
 	}
 	if (node->scalar[0] != '\0')
@@ -295,7 +281,7 @@ kube_config_material(const struct kube_yaml_node *mapping, const char *key,
 		return error;
 	if (data != NULL) {
 		if ((error = kube_config_base64(data, pem, pem_len)) != 0) {
-			kube_config_cause(cause, "%s is not base64", data_key);
+			cause_set(cause, "%s is not base64", data_key);
 			return error;
 		}
 		return 0;
@@ -324,14 +310,14 @@ kube_config_parse_kubeconfig(const char *text, size_t len,
 	int error = -EINVAL;
 
 	if ((root = kube_yaml_parse(text, len, &yaml_cause)) == NULL) {
-		kube_config_cause(cause, "kubeconfig: %s",
+		cause_set(cause, "kubeconfig: %s",
 		    yaml_cause ? yaml_cause : "not YAML");
 		free(yaml_cause);
 		errno = EINVAL;
 		return NULL;
 	}
 	if (root->type != KUBE_YAML_MAPPING) {
-		kube_config_cause(cause, "kubeconfig: not a mapping");
+		cause_set(cause, "kubeconfig: not a mapping");
 		goto out;
 	}
 	if ((config = calloc(1, sizeof *config)) == NULL) {
@@ -343,7 +329,7 @@ kube_config_parse_kubeconfig(const char *text, size_t len,
 		    cause) != 0)
 			goto out;
 		if (context == NULL) {
-			kube_config_cause(cause, "kubeconfig: no current-context");
+			cause_set(cause, "kubeconfig: no current-context");
 			goto out;
 		}
 	}
@@ -364,7 +350,7 @@ kube_config_parse_kubeconfig(const char *text, size_t len,
 		goto out;
 	}
 	if (cluster_name == NULL) {
-		kube_config_cause(cause, "context \"%s\" names no cluster", context);
+		cause_set(cause, "context \"%s\" names no cluster", context);
 		goto out;
 	}
 	if ((cluster = kube_config_named(root, "clusters", "cluster",
@@ -377,14 +363,14 @@ kube_config_parse_kubeconfig(const char *text, size_t len,
 	if (kube_config_string(cluster, "server", &server, cause) != 0)
 		goto out;
 	if (server == NULL) {
-		kube_config_cause(cause, "cluster \"%s\" has no server", cluster_name);
+		cause_set(cause, "cluster \"%s\" has no server", cluster_name);
 		goto out;
 	}
 	if ((error = kube_config_set_server(config, server, cause)) != 0)
 		goto out;
 	error = -EINVAL;
 	if (kube_yaml_get(cluster, "proxy-url") != NULL) {
-		kube_config_cause(cause, "cluster \"%s\": proxy-url is not supported",
+		cause_set(cause, "cluster \"%s\": proxy-url is not supported",
 		    cluster_name);
 		goto out;
 	}
@@ -397,11 +383,11 @@ kube_config_parse_kubeconfig(const char *text, size_t len,
 	}
 	if (!kube_config_bool(kube_yaml_get(cluster, "insecure-skip-tls-verify"),
 	    &config->insecure)) {
-		kube_config_cause(cause, "insecure-skip-tls-verify is not a boolean");
+		cause_set(cause, "insecure-skip-tls-verify is not a boolean");
 		goto out;
 	}
 	if (config->insecure && !allow_insecure) {
-		kube_config_cause(cause, "cluster \"%s\" asks for "
+		cause_set(cause, "cluster \"%s\" asks for "
 		    "insecure-skip-tls-verify, which is refused unless allowed",
 		    cluster_name);
 		goto out;
@@ -413,7 +399,7 @@ kube_config_parse_kubeconfig(const char *text, size_t len,
 	if (config->insecure && (config->ca_pem != NULL ||
 	    config->ca_path != NULL)) {
 		error = -EINVAL;
-		kube_config_cause(cause, "cluster \"%s\" sets both a CA and "
+		cause_set(cause, "cluster \"%s\" sets both a CA and "
 		    "insecure-skip-tls-verify", cluster_name);
 		goto out;
 	}
@@ -424,7 +410,7 @@ kube_config_parse_kubeconfig(const char *text, size_t len,
 			if (kube_yaml_get(user, kube_config_user_unsupported[i]) !=
 			    NULL) {
 				error = -ENOTSUP;
-				kube_config_cause(cause, "user \"%s\": %s is not "
+				cause_set(cause, "user \"%s\": %s is not "
 				    "supported", user_name,
 				    kube_config_user_unsupported[i]);
 				goto out;
@@ -440,7 +426,7 @@ kube_config_parse_kubeconfig(const char *text, size_t len,
 		error = -EINVAL;
 		if ((config->cert_pem || config->cert_path) !=
 		    (config->key_pem || config->key_path)) {
-			kube_config_cause(cause, "user \"%s\": a client certificate "
+			cause_set(cause, "user \"%s\": a client certificate "
 			    "needs its key and a key its certificate", user_name);
 			goto out;
 		}
@@ -463,7 +449,7 @@ out:
 	kube_yaml_free(root);
 	if (error != 0) {
 		if (error == -ENOMEM)
-			kube_config_cause(cause, "out of memory");
+			cause_set(cause, "out of memory");
 		kube_config_free(config);
 		errno = -error;
 		return NULL;
@@ -482,7 +468,7 @@ kube_config_read_file(const char *path, char **data, size_t *len, char **cause)
 	*data = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		error = -errno;
-		kube_config_cause(cause, "%s: %s", path, strerror(errno));
+		cause_set(cause, "%s: %s", path, strerror(errno));
 		return error;
 	}
 	if ((buffer = malloc(KUBE_CONFIG_MAX_FILE + 1)) == NULL) {
@@ -495,7 +481,7 @@ kube_config_read_file(const char *path, char **data, size_t *len, char **cause)
 			continue;
 		if (n < 0) {
 			error = -errno;
-			kube_config_cause(cause, "%s: %s", path, strerror(errno));
+			cause_set(cause, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -503,7 +489,7 @@ kube_config_read_file(const char *path, char **data, size_t *len, char **cause)
 		used += (size_t)n;
 		if (used > KUBE_CONFIG_MAX_FILE) {
 			error = -EFBIG;
-			kube_config_cause(cause, "%s: larger than %d bytes", path,
+			cause_set(cause, "%s: larger than %d bytes", path,
 			    KUBE_CONFIG_MAX_FILE);
 			goto out;
 		}
@@ -534,7 +520,7 @@ kube_config_read_token(const char *path, char **token, char **cause)
 		len--;
 	if (len == start || memchr(data + start, '\n', len - start) != NULL ||
 	    memchr(data + start, '\0', len - start) != NULL) {
-		kube_config_cause(cause, "%s: %s", path, len == start ?
+		cause_set(cause, "%s: %s", path, len == start ?
 		    "empty token" : "a token must be one line");
 		free(data);
 		return -EINVAL;
@@ -612,7 +598,7 @@ kube_config_from_kubeconfig(const char *path, const char *context,
 	    allow_insecure, &inner);
 	if (config == NULL) {
 		error = -errno;
-		kube_config_cause(cause, "%s: %s", path, inner ? inner : "invalid");
+		cause_set(cause, "%s: %s", path, inner ? inner : "invalid");
 		goto out;
 	}
 	if ((error = kube_config_load_files(config, cause)) != 0)
@@ -643,7 +629,7 @@ kube_config_in_cluster(const char *dir, char **cause)
 	host = getenv("KUBERNETES_SERVICE_HOST");
 	port = getenv("KUBERNETES_SERVICE_PORT");
 	if (host == NULL || host[0] == '\0' || port == NULL || port[0] == '\0') {
-		kube_config_cause(cause, "not in a cluster: KUBERNETES_SERVICE_HOST "
+		cause_set(cause, "not in a cluster: KUBERNETES_SERVICE_HOST "
 		    "or KUBERNETES_SERVICE_PORT is unset");
 		goto out;
 	}
@@ -674,7 +660,7 @@ kube_config_in_cluster(const char *dir, char **cause)
 	goto out;
 nomem:
 	error = -ENOMEM;
-	kube_config_cause(cause, "out of memory");
+	cause_set(cause, "out of memory");
 out:
 	free(url);
 	free(namespace_path);

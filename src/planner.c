@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cause.h"
 #include "planner.h"
 #include "pod.h"
 #include "profile.h"
@@ -127,20 +128,6 @@ planner_kind_name(enum plan_kind kind)
 	default:
 		return "Open";
 	}
-}
-
-__attribute__((format(printf, 2, 3)))
-static void
-planner_set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
 }
 
 __attribute__((format(printf, 4, 5)))
@@ -298,7 +285,7 @@ planner_collect(struct planner_context *context,
 		struct planner_entry *entry = &entries[count];
 
 		if (pod == NULL || (unsigned)pods[i].tier >= TIER_COUNT) {
-			planner_set_cause(cause, "planner input %zu has %s", i,
+			cause_set(cause, "planner input %zu has %s", i,
 			    pod == NULL ? "no pod" : "no valid tier");
 			return -EINVAL;
 		}
@@ -1506,7 +1493,7 @@ planner_plan(const struct planner_pod *pods, size_t pod_count,
 	    options->config : &defaults;
 	context.topology = topology;
 	if (topology == NULL || topology->cpu_count == 0) {
-		planner_set_cause(cause, "no CPU topology to plan on");
+		cause_set(cause, "no CPU topology to plan on");
 		error = -EINVAL;
 		goto out;
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cause.h"
 #include "qos-distribution.h"
 
 int
@@ -26,21 +27,6 @@ qos_distribution_render(const struct qos_distribution *distribution,
 	if (error == 0)
 		error = buf_puts(out, "}");
 	return error;
-}
-
-__attribute__((format(printf, 2, 3)))
-static int
-qos_distribution_fail(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause != NULL) {
-		va_start(ap, fmt);
-		if (vasprintf(cause, fmt, ap) < 0)
-			*cause = NULL;
-		va_end(ap);
-	}
-	return -EINVAL;
 }
 
 /* A JSON number that is a whole, non-negative value within range. */
@@ -68,7 +54,8 @@ qos_distribution_parse(const char *text, struct qos_distribution *out,
 
 	if ((json = cJSON_Parse(text)) == NULL || !cJSON_IsObject(json)) {
 		cJSON_Delete(json);
-		return qos_distribution_fail(cause, "%s", "not a JSON object");
+		cause_set(cause, "not a JSON object");
+		return -EINVAL;
 	}
 	for (int tier = 0; tier < TIER_COUNT && error == 0; tier++) {
 		const char *name = tier_name((enum tier)tier);
@@ -76,13 +63,15 @@ qos_distribution_parse(const char *text, struct qos_distribution *out,
 		int64_t pods, millis;
 
 		if (!cJSON_IsObject(entry)) {
-			error = qos_distribution_fail(cause, "tier \"%s\" missing", name);
+			cause_set(cause, "tier \"%s\" missing", name);
+			error = -EINVAL;
 		} else if (!qos_distribution_count(cJSON_GetObjectItemCaseSensitive(entry, "pods"),
 		    1e6, &pods) ||
 		    !qos_distribution_count(cJSON_GetObjectItemCaseSensitive(entry, "cpu_millis"),
 		    1e12, &millis)) {
-			error = qos_distribution_fail(cause,
+			cause_set(cause,
 			    "tier \"%s\" needs whole non-negative \"pods\" and \"cpu_millis\"", name);
+			error = -EINVAL;
 		} else {
 			parsed.tiers[tier].pods = (unsigned)pods;
 			parsed.tiers[tier].cpu_millis = millis;

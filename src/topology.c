@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cause.h"
 #include "topology.h"
 
 /* Most CPU lists are a few ranges; a mask of 8192 single ids still fits. */
@@ -31,20 +32,6 @@ struct topology_raw {
 	unsigned llc_key;	/* lowest online CPU sharing the LLC, or package + MAX */
 	unsigned node;
 };
-
-__attribute__((format(printf, 2, 3)))
-static void
-topology_set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
-}
 
 /*
  * Parse a kernel CPU list ("0-3,8,10-11\n") into mask[0..TOPOLOGY_MAX_CPUS).
@@ -361,14 +348,14 @@ topology_read(const char *sysfs_root, char **cause)
 	    (text = malloc(TOPOLOGY_FILE_MAX)) == NULL ||
 	    (raw = calloc(TOPOLOGY_MAX_CPUS, sizeof *raw)) == NULL) {
 		error = -ENOMEM;
-		topology_set_cause(cause, "out of memory reading the CPU topology");
+		cause_set(cause, "out of memory reading the CPU topology");
 		goto out;
 	}
 
 	snprintf(path, sizeof path, "%s/devices/system/cpu/online", sysfs_root);
 	if ((error = topology_read_file(path, text, TOPOLOGY_FILE_MAX)) != 0 ||
 	    (error = topology_parse_list(text, online)) != 0) {
-		topology_set_cause(cause, "%s: %s", path, strerror(-error));
+		cause_set(cause, "%s: %s", path, strerror(-error));
 		goto out;
 	}
 
@@ -404,20 +391,20 @@ topology_read(const char *sysfs_root, char **cause)
 	topology_cores_from_ids(raw, count);
 	if (count == 0) {
 		error = -ENOENT;
-		topology_set_cause(cause, "%s/devices/system/cpu/online lists no CPU",
+		cause_set(cause, "%s/devices/system/cpu/online lists no CPU",
 		    sysfs_root);
 		goto out;
 	}
 	if ((error = topology_read_nodes(sysfs_root, raw, count, online, scratch,
 	    text)) != 0) {
-		topology_set_cause(cause, "%s/devices/system/node: %s", sysfs_root,
+		cause_set(cause, "%s/devices/system/node: %s", sysfs_root,
 		    strerror(-error));
 		goto out;
 	}
 	if ((topology = topology_build(raw, count,
 	    topology_count_offline(sysfs_root, online))) == NULL) {
 		error = -errno;
-		topology_set_cause(cause, "%s: inconsistent CPU topology: %s",
+		cause_set(cause, "%s: inconsistent CPU topology: %s",
 		    sysfs_root, strerror(errno));
 		goto out;
 	}
