@@ -9,6 +9,7 @@ noinst_LIBRARIES += libtemper.a libllhttp.a
 core_sources = \
 	src/log.c src/log.h \
 	src/buf.c src/buf.h \
+	src/cause.c src/cause.h \
 	src/backoff.c src/backoff.h \
 	src/toml.c src/toml.h \
 	src/conf.c src/conf.h \

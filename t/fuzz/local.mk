@@ -23,7 +23,7 @@ fuzz_targets += fuzz-watch-stream fuzz-kubeconfig
 fuzz_watch_stream_sources = src/kube-stream.c src/kube-list.c src/kube-object.c \
 	src/kube-pod.c src/kube-node.c src/kube-quantity.c src/pod.c \
 	src/log.c src/buf.c
-fuzz_kubeconfig_sources = src/kube-yaml.c src/kube-config.c src/log.c \
+fuzz_kubeconfig_sources = src/kube-yaml.c src/kube-config.c src/cause.c src/log.c \
 	src/buf.c
 t/fuzz/fuzz-watch-stream: FUZZ_LIBS += $(LIBCJSON_LIBS)
 fuzz_targets += fuzz-http
