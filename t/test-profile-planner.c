@@ -274,6 +274,115 @@ scenario_hint(struct profile *jvm)
 	scenario_free(s);
 }
 
+
+/*
+ * Property: random nodes of profiled pods.  Whatever the mix, the plan
+ * holds at most 16 layers, passes the strict schema, keeps every profile
+ * layer before the tier layers and within its tier's bounds (exclusive
+ * cores for Critical only, preemption only where the tier preempts), and
+ * every profiled pod's groups are either in a block or named in a warning.
+ */
+static void
+property_random(struct profile **profiles, size_t profile_count)
+{
+	unsigned seed = 20261122, failures = 0;
+	const unsigned iterations = 300;
+
+	for (unsigned n = 0; n < iterations && failures < 5; n++) {
+		struct scenario *s = scenario_new(900 + n,
+		    topology_synthetic(1, 1 + (unsigned)(rand_r(&seed) % 4),
+		    2 + (unsigned)(rand_r(&seed) % 31), 1 + (unsigned)(rand_r(&seed) % 2)));
+		size_t pods = (size_t)(rand_r(&seed) % 60), blocks = 0, wanted = 0;
+		bool tier_seen = false, fine = true;
+		char *json, *cause = NULL;
+		struct plan *plan;
+
+		if (rand_r(&seed) % 4 == 0)
+			s->config.membership = ENGINE_MEMBERSHIP_HINT;
+		for (size_t i = 0; i < pods; i++) {
+			static const int32_t priorities[] = { 1000000, 100000, 0, -100, -1000 };
+			size_t at = scenario_burstable(s, NULL,
+			    priorities[rand_r(&seed) % 5], 100 + rand_r(&seed) % 2000);
+
+			if (rand_r(&seed) % 3 != 0) {
+				const struct profile *profile =
+				    profiles[rand_r(&seed) % profile_count];
+
+				s->inputs[at].profile = profile;
+				wanted += profile->group_count;
+			}
+		}
+		if ((plan = scenario_plan(s, &cause)) == NULL) {
+			ok(0, "random %u: planned (%s)", n, cause ? cause : "?");
+			free(cause);
+			scenario_free(s);
+			failures++;
+			continue;
+		}
+		json = layered_gen_string(plan);
+		if (plan->layer_count > PLANNER_MAX_LAYERS || json == NULL ||
+		    layered_schema_check(json, strlen(json), &cause) != 0)
+			fine = false;
+		for (size_t l = 0; l < plan->layer_count; l++) {
+			const struct plan_layer *layer = &plan->layers[l];
+
+			if (layer->role != PLAN_ROLE_PROFILE) {
+				tier_seen = true;
+				continue;
+			}
+			blocks += layer->match_count;
+			if (tier_seen || layer->match_count > PLANNER_MAX_OR_BLOCKS ||
+			    (layer->exclusive && layer->tier != TIER_CRITICAL) ||
+			    (layer->preempt && layer->tier != TIER_CRITICAL &&
+			    layer->tier != TIER_HIGH))
+				fine = false;
+			for (size_t m = 0; m < layer->match_count; m++)
+				if (layer->matches[m].also_count + 1 >
+				    PLANNER_MAX_AND_CONDITIONS)
+					fine = false;
+		}
+		/* Groups not in a block are each in a warning (a whole
+		 * refused layer's warning counts its groups). */
+		for (size_t i = 0; i < plan->note_count; i++) {
+			const char *text = plan->notes[i].text;
+			size_t groups;
+
+			if (plan->notes[i].level != PLAN_NOTE_WARNING)
+				continue;
+			if (sscanf(text, "profile layer %*s (%zu thread group", &groups) == 1)
+				blocks += groups;
+			else if (strstr(text, "out of match blocks") != NULL)
+				blocks++;
+		}
+		if (blocks > wanted)
+			fine = false;
+		if (getenv("TEMPER_PROPERTY_DUMP") != NULL && json != NULL) {
+			char path[4096];
+			FILE *file;
+
+			/* For the real scx_layered: see t/70-scx-validate.sh. */
+			snprintf(path, sizeof path, "%s/profile-random-%u.json",
+			    getenv("TEMPER_PROPERTY_DUMP"), n);
+			if ((file = fopen(path, "w")) != NULL) {
+				fputs(json, file);
+				fclose(file);
+			}
+		}
+		if (!fine) {
+			failures++;
+			ok(0, "random %u: a plan breaks a property", n);
+			diag("%s", cause ? cause : (json ? json : "no JSON"));
+		}
+		free(cause);
+		free(json);
+		planner_free(plan);
+		scenario_free(s);
+	}
+	ok(failures == 0, "%u random nodes of profiled pods: within 16 layers, "
+	    "schema-valid, profile layers first and within their tiers' bounds",
+	    iterations);
+}
+
 int
 main(void)
 {
@@ -291,6 +400,11 @@ main(void)
 	scenario_bounded(pytorch);
 	scenario_over_budget();
 	scenario_hint(jvm);
+	{
+		struct profile *all[] = { pytorch, mysql, jvm };
+
+		property_random(all, 3);
+	}
 	profile_free(pytorch);
 	profile_free(mysql);
 	profile_free(jvm);
