@@ -95,7 +95,7 @@ EXTRA_DIST += t/scx/README.md t/scx/versions.sh t/scx/build t/scx/available
 profile_unit_tests = t/test-profile t/test-profile-planner \
 	t/test-profile-train t/test-profiles
 t_test_profiles_SOURCES = t/test-profiles.c t/tap.h
-profile_scripts = t/85-profile-train.sh
+profile_scripts = t/85-profile-train.sh t/86-profile-scx.sh
 check_PROGRAMS += t/profile-workload t/profile-probe
 t_profile_workload_SOURCES = t/profile-workload.c
 t_profile_probe_SOURCES = t/profile-probe.c
@@ -155,6 +155,16 @@ perf-hint: t/perf/hint$(EXEEXT) t/scx-standin$(EXEEXT) src/temper-scx-exec$(EXEE
 .PHONY: perf-hint
 
 include t/fuzz/local.mk
+
+# Reliability: faults against the real control plane and real cgroups
+# (t/45-49, t/55-59), their helpers; every unit test under valgrind
+# (make check-valgrind, in a build without sanitizers).
+fault_scripts = t/45-fault-apiserver.sh t/46-fault-api-outage.sh \
+	t/47-fault-agent-kill.sh t/48-fault-state-full.sh t/49-fault-tls-garbage.sh
+fault_helper_scripts = t/fault-lib.sh t/fault-churn.py
+TESTS += $(fault_scripts)
+EXTRA_DIST += $(fault_scripts) $(fault_helper_scripts) t/valgrind.mk
+include t/valgrind.mk
 
 # temperctl: the CLI against a running agent and offline (t/8N); the
 # OpenAPI checker t/80 runs against the agent; the scripted agent of t/82.
