@@ -325,21 +325,27 @@ metric_set(struct metric_series *series, double value)
 
 /* Buckets count their own observations; rendering makes them cumulative. */
 void
-metric_observe(struct metric_series *series, double value)
+metric_observe_count(struct metric_series *series, double value, uint64_t count)
 {
 	const struct metric_family *family;
 
-	if (series == NULL)
+	if (series == NULL || count == 0)
 		return;
 	family = series->family;
 	for (size_t i = 0; i < family->bucket_count; i++) {
 		if (value <= family->buckets[i]) {
-			series->bucket_counts[i]++;
+			series->bucket_counts[i] += count;
 			break;
 		}
 	}
-	series->count++;
-	series->value += value;
+	series->count += count;
+	series->value += value * (double)count;
+}
+
+void
+metric_observe(struct metric_series *series, double value)
+{
+	metric_observe_count(series, value, 1);
 }
 
 double

@@ -54,6 +54,9 @@ void metric_inc(struct metric_series *series);
 void metric_add(struct metric_series *series, double value);
 void metric_set(struct metric_series *series, double value);
 void metric_observe(struct metric_series *series, double value);
+/* count observations of one value at once (pre-bucketed sources, BPF). */
+void metric_observe_count(struct metric_series *series, double value,
+    uint64_t count);
 
 double metric_value(const struct metric_series *series);
 uint64_t metric_histogram_count(const struct metric_series *series);

@@ -1304,9 +1304,9 @@ observe_feed_latency(struct observe *observe, int t)
 	if (series == NULL)
 		return;
 	/*
-	 * The registry takes single observations: each slot's count goes in
-	 * at the slot's upper bound (so it lands in the right bucket), then
-	 * the sum is corrected to the kernel's exact total.
+	 * Each slot's count goes in at the slot's upper bound (so it lands in
+	 * the right bucket), then the sum is corrected to the kernel's exact
+	 * total.
 	 */
 	for (unsigned s = 0; s < OBSERVE_HIST_SLOTS; s++) {
 		double bound = s < OBSERVE_FIRST_BUCKET_SLOT ?
@@ -1315,8 +1315,7 @@ observe_feed_latency(struct observe *observe, int t)
 		    (double)observe_hist_slot_low(s) * 2 / 1e9 :
 		    (double)observe_hist_slot_high(s) / 1e9;
 
-		for (uint64_t n = 0; n < window->slots[s]; n++)
-			metric_observe(series, bound);
+		metric_observe_count(series, bound, window->slots[s]);
 		fed += bound * (double)window->slots[s];
 	}
 	metric_add(series, (double)window->sum_ns / 1e9 - fed);

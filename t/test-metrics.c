@@ -62,6 +62,8 @@ main(void)
 	metric_observe(series, 0.7);
 	metric_observe(series, 3);
 	is_int(metric_histogram_count(series), 4, "the histogram counts four observations");
+	metric_observe_count(series, 0.3, 0);
+	is_int(metric_histogram_count(series), 4, "observing a value zero times changes nothing");
 
 	text = render(metrics, &out);
 	ok(strstr(text, "# HELP temper_test_requests_total Requests.\\nSecond line with a \\\\ backslash.\n") != NULL,
