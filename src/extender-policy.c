@@ -214,25 +214,21 @@ extender_policy_explain(const struct extender_decision *decision,
 		snprintf(out, size, "%s pod needs no protection; packing score %d",
 		    tier_name(tier), decision->score);
 		break;
+	/* Short: a 5,000-node answer carries one per refused node. */
 	case EXTENDER_REASON_FENCEABLE_EXHAUSTED:
-		snprintf(out, size, "temper: fenceable cores exhausted: a %s pod "
-		    "requesting %" PRId64 "m would bring protected load (critical "
-		    "whole cores + high) to %" PRId64 "m, over the %" PRId64
-		    "m this node can fence", tier_name(tier), request_millis,
-		    decision->protected_after_millis, decision->fenceable_millis);
+		snprintf(out, size, "temper: fenceable cores exhausted: %s %" PRId64
+		    "m needs %" PRId64 "m protected of %" PRId64 "m", tier_name(tier),
+		    request_millis, decision->protected_after_millis,
+		    decision->fenceable_millis);
 		break;
 	case EXTENDER_REASON_SAFE_MODE:
-		snprintf(out, size, "temper: node in safe mode (temper.io/"
-		    "safe-mode-requested): no protection for a %s pod",
-		    tier_name(tier));
+		snprintf(out, size, "temper: node in safe mode");
 		break;
 	case EXTENDER_REASON_UNANNOTATED:
-		snprintf(out, size, "temper: no readable temper.io/qos-distribution "
-		    "annotation (no agent reports this node): no protection for a "
-		    "%s pod", tier_name(tier));
+		snprintf(out, size, "temper: no qos-distribution (no agent)");
 		break;
 	default:
-		snprintf(out, size, "temper: node not in the extender's cache yet");
+		snprintf(out, size, "temper: node not in the extender's cache");
 		break;
 	}
 }
@@ -535,7 +531,13 @@ extender_prioritize(const struct extender_policy *policy,
 		first = false;
 		error |= buf_puts(out, "{\"Host\":");
 		error |= extender_json_string(out, args->names[i]);
-		error |= buf_printf(out, ",\"Score\":%d}", d.score);
+		/* 0..10: no printf in a loop over every node. */
+		error |= buf_puts(out, d.score >= 10 ? ",\"Score\":10}" : ",\"Score\":");
+		if (d.score < 10) {
+			char digit[3] = { (char)('0' + (d.score > 0 ? d.score : 0)), '}', '\0' };
+
+			error |= buf_append(out, digit, 2);
+		}
 	}
 	error |= buf_puts(out, "]");
 	return error ? -ENOMEM : 0;

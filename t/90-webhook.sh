@@ -5,7 +5,8 @@
 # scaled, other namespaces are never sent; critical and Guaranteed pods stay
 # whole; a second webhook entry (the legacy infera.io label) is a no-op on a
 # scaled pod; a resize is taken as asked; removing the label stops it, and
-# the documented command restores the originals from the annotation.
+# the documented command restores the originals from the annotation; with
+# the webhook down, failurePolicy Ignore admits pods unscaled.
 . "$(dirname "$0")/lib.sh"
 . "$TOP_SRCDIR/t/kube-lib.sh"
 
@@ -171,4 +172,11 @@ is "$(ann over tiny)" none "... and drops the annotation"
 
 kill -TERM "$TEMPERD_PID"; wait "$TEMPERD_PID"; rc=$?
 is "$rc" 0 "the webhook stops cleanly"
+
+# failurePolicy Ignore: with the webhook gone, pods are still admitted, unscaled.
+k label namespace over temper.io/overcommit=enabled >/dev/null
+pod over late "" "cpu: 1" "" | k create -f - >/dev/null 2>"$TMP/late.err"
+is "$(req over late)" "1,300m" "with the webhook down (failurePolicy Ignore) a pod is admitted unscaled"
+ok "... and the apiserver logs that it failed open" \
+	grep -q 'failing open.*overcommit.temper.io' "$CD/logs/kube-apiserver.log"
 done_testing
