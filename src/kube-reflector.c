@@ -79,7 +79,13 @@ kube_reflector_list_path(const struct kube_reflector *reflector,
 	} else if (error == 0 &&
 	    reflector->list_mode == KUBE_REFLECTOR_LIST_LAST_SEEN &&
 	    reflector->resource_version != NULL) {
-		error = buf_puts(out, "&resourceVersion=");
+		/*
+		 * With a limit, a bare resourceVersion is an exact read of that
+		 * old snapshot (the legacy rule): after a restart with a cold
+		 * watch cache the list would bring back the store as it was and
+		 * the watch from its version would expire again, forever.
+		 */
+		error = buf_puts(out, "&resourceVersionMatch=NotOlderThan&resourceVersion=");
 		if (error == 0)
 			error = kube_client_escape(out, reflector->resource_version);
 	}

@@ -402,7 +402,7 @@ main(void)
 	    "GET /api/v1/pods?watch=1&allowWatchBookmarks=true&timeoutSeconds=30&resourceVersion=110&fieldSelector=spec.nodeName%3Dn1 HTTP/1.1 [Bearer new-token]\n"
 	    "GET /api/v1/pods?watch=1&allowWatchBookmarks=true&timeoutSeconds=30&resourceVersion=110&fieldSelector=spec.nodeName%3Dn1 HTTP/1.1 [Bearer new-token]\n"
 	    "GET /api/v1/pods?watch=1&allowWatchBookmarks=true&timeoutSeconds=30&resourceVersion=110&fieldSelector=spec.nodeName%3Dn1 HTTP/1.1 [Bearer new-token]\n"
-	    "GET /api/v1/pods?limit=2&resourceVersion=110&fieldSelector=spec.nodeName%3Dn1 HTTP/1.1 [Bearer new-token]\n"
+	    "GET /api/v1/pods?limit=2&resourceVersionMatch=NotOlderThan&resourceVersion=110&fieldSelector=spec.nodeName%3Dn1 HTTP/1.1 [Bearer new-token]\n"
 	    "GET /api/v1/pods?limit=2&fieldSelector=spec.nodeName%3Dn1 HTTP/1.1 [Bearer new-token]\n"
 	    "GET /api/v1/pods?watch=1&allowWatchBookmarks=true&timeoutSeconds=30&resourceVersion=130&fieldSelector=spec.nodeName%3Dn1 HTTP/1.1 [Bearer new-token]\n",
 	    "the exact requests: 401 retried with the re-read token, pages, "
