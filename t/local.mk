@@ -163,7 +163,8 @@ fault_scripts = t/45-fault-apiserver.sh t/46-fault-api-outage.sh \
 	t/47-fault-agent-kill.sh t/48-fault-state-full.sh t/49-fault-tls-garbage.sh
 fault_helper_scripts = t/fault-lib.sh t/fault-churn.py
 TESTS += $(fault_scripts)
-EXTRA_DIST += $(fault_scripts) $(fault_helper_scripts) t/valgrind.mk
+EXTRA_DIST += $(fault_scripts) $(fault_helper_scripts) t/valgrind.mk \
+	t/valgrind.supp
 include t/valgrind.mk
 
 # temperctl: the CLI against a running agent and offline (t/8N); the
