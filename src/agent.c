@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "observe.h"
+#include "profiles.h"
 #include "planner.h"
 #include "pod.h"
 #include "readiness.h"
@@ -100,6 +101,8 @@ agent_collect_one(void *object, const struct kube_meta *meta, void *arg)
 	agent->planner_pods[agent->planner_count++] = (struct planner_pod){
 		.pod = pod,
 		.cgroup = found != NULL ? found->relative : NULL,
+		.profile = agent->profiles != NULL ?
+		    profiles_select(agent->profiles, pod) : NULL,
 	};
 }
 
@@ -221,6 +224,43 @@ agent_pods_synced(void *arg)
 		    agent->pods.store.count, agent->node_name);
 	agent->pods_synced = true;
 	engine_mark_dirty(agent->engine, "pods listed");
+}
+
+/* A profile file came, changed or went: plan with what is in effect now. */
+static void
+agent_profiles_changed(void *arg)
+{
+	struct agent *agent = arg;
+
+	engine_mark_dirty(agent->engine, "profiles changed");
+}
+
+/* Training: the absolute cgroup2 directory of pod NAMESPACE/NAME. */
+static char *
+agent_pod_cgroup(void *arg, const char *namespace, const char *name, char **cause)
+{
+	struct agent *agent = arg;
+	const struct pod *pod;
+	struct cgroup_pod *found;
+	char *path;
+
+	if (!agent->reflectors_open ||
+	    (pod = kube_store_get_name(&agent->pods.store, namespace, name)) == NULL) {
+		cause_set(cause, "no pod %s/%s on node %s", namespace, name,
+		    agent->node_name ? agent->node_name : "(unknown)");
+		return NULL;
+	}
+	if (agent->discovery == NULL ||
+	    (found = cgroup_discovery_find(agent->discovery, pod, cause)) == NULL) {
+		if (agent->discovery == NULL)
+			cause_set(cause, "pod cgroups cannot be found on this node");
+		return NULL;
+	}
+	path = found->path != NULL ? strdup(found->path) : NULL;
+	if (path == NULL)
+		cause_set(cause, "pod %s/%s has no cgroup2 directory", namespace, name);
+	cgroup_pod_free(found);
+	return path;
 }
 
 /* --- the node ------------------------------------------------------------- */
@@ -617,6 +657,12 @@ agent_new(struct daemon *daemon, char **cause)
 		free(why);
 		why = NULL;
 	}
+	agent->profiles = profiles_new(agent->loop, daemon->metrics, conf->profiles.dir, &why);
+	if (agent->profiles == NULL) {
+		log_warn("agent: workload profiles are off: %s", why ? why : strerror(errno));
+		free(why);
+		why = NULL;
+	}
 	options.topology = agent->topology;
 	options.state_dir = conf->state_dir;
 	options.config = &daemon->conf.engine;
@@ -660,6 +706,20 @@ agent_start(struct agent *agent)
 	    AGENT_HOUSEKEEPING_MS);
 	if ((error = agent_api_register(agent)) != 0)
 		return error;
+	if (agent->profiles != NULL) {
+		struct profiles_train_source source = {
+			.pod_cgroup = agent_pod_cgroup,
+			.arg = agent,
+		};
+
+		profiles_on_change(agent->profiles, agent_profiles_changed, agent);
+		if ((error = profiles_register_routes(agent->profiles,
+		    http_server_router(agent->daemon->http), &source)) != 0)
+			return error;
+		if ((error = profiles_start(agent->profiles)) != 0)
+			log_warn("agent: profiles did not start: %s; builtins only",
+			    uv_strerror(error));
+	}
 	if (agent->observe != NULL) {
 		if ((error = observe_register_routes(agent->observe,
 		    http_server_router(agent->daemon->http))) != 0)
@@ -696,6 +756,8 @@ agent_conf_changed(struct agent *agent)
 {
 	engine_set_config(agent->engine, &agent->daemon->conf.engine);
 	agent_api_load_token(agent);
+	if (agent->profiles != NULL && profiles_rescan(agent->profiles))
+		engine_mark_dirty(agent->engine, "profiles re-read");
 }
 
 void
@@ -774,6 +836,10 @@ agent_stop(struct agent *agent, void (*done)(void *arg), void *arg)
 		agent->open_handles++;
 		observe_stop(agent->observe, agent_part_stopped, agent);
 	}
+	if (agent->profiles != NULL) {
+		agent->open_handles++;
+		profiles_stop(agent->profiles, agent_part_stopped, agent);
+	}
 	if (agent->reflectors_open) {
 		agent->open_handles += 3;	/* two reflectors, then the client */
 		kube_reflector_stop(&agent->pods, agent_reflector_stopped);
@@ -792,6 +858,7 @@ agent_free(struct agent *agent)
 		return;
 	engine_free(agent->engine);
 	observe_free(agent->observe);
+	profiles_free(agent->profiles);
 	cgroup_enforce_free(agent->enforce);
 	topology_free(agent->topology);
 	agent_forget_cgroups(agent);

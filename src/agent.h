@@ -27,6 +27,7 @@ struct daemon;
 struct engine;
 struct kube_patch;
 struct observe;
+struct profiles;
 struct planner_pod;
 struct topology;
 
@@ -64,6 +65,8 @@ struct agent {
 
 	/* Always-on observation: BPF placement telemetry, PSI, the linter. */
 	struct observe *observe;
+	/* Workload profiles: builtins and the [profiles] dir (profiles.c). */
+	struct profiles *profiles;
 
 	/* Enforcement without sched_ext: cpu.idle and cpusets (cgroup-enforce.c). */
 	struct cgroup_enforce *enforce;

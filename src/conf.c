@@ -54,6 +54,7 @@ conf_init(struct conf *conf)
 	conf->enforcement = CONF_ENFORCEMENT_AUTO;
 	http_server_limits_default(&conf->http);
 	engine_config_defaults(&conf->engine);
+	profile_config_defaults(&conf->profiles);
 }
 
 void
@@ -73,6 +74,7 @@ conf_free(struct conf *conf)
 	free(conf->sysfs_root);
 	free(conf->scheduler_bin);
 	free(conf->cpu_manager_state);
+	profile_config_free(&conf->profiles);
 	memset(conf, 0, sizeof *conf);
 }
 
@@ -370,7 +372,8 @@ conf_parse_section(struct conf_parser *parser, struct conf *conf,
 static bool
 conf_engine_section(const char *name)
 {
-	return strcmp(name, "priority_mapping") == 0 || strcmp(name, "planner") == 0;
+	return strcmp(name, "priority_mapping") == 0 || strcmp(name, "planner") == 0 ||
+	    strcmp(name, "profiles") == 0;
 }
 
 static bool
@@ -419,6 +422,12 @@ conf_parse(struct conf *conf, const char *text, size_t len, const char *path,
 	}
 	if (error == 0 && (error = engine_config_from_toml(root, &parsed.engine, &why)) != 0) {
 		if (cause != NULL && asprintf(cause, "%s: %s", path, why ? why : "bad engine section") < 0)
+			*cause = NULL;
+		free(why);
+		why = NULL;
+	}
+	if (error == 0 && (error = profile_config_from_toml(root, &parsed.profiles, &why)) != 0) {
+		if (cause != NULL && asprintf(cause, "%s: %s", path, why ? why : "bad [profiles]") < 0)
 			*cause = NULL;
 		free(why);
 		why = NULL;

@@ -13,6 +13,7 @@
 
 #include "engine-config.h"
 #include "http-server.h"
+#include "profile-config.h"
 
 #define CONF_DEFAULT_PATH TEMPER_SYSCONFDIR "/temper/temper.conf"
 #define CONF_DEFAULT_LISTEN "0.0.0.0:9470"
@@ -66,6 +67,8 @@ struct conf {
 
 	/* [priority_mapping] and [planner], read by engine-config.c */
 	struct engine_config engine;
+	/* [profiles], read by profile-config.c */
+	struct profile_config profiles;
 };
 
 void conf_init(struct conf *conf);

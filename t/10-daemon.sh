@@ -54,7 +54,7 @@ like "$metrics" 'temper_http_requests_total\{route="/healthz",code="200"\} [0-9]
 like "$metrics" 'temper_http_request_duration_seconds_bucket\{route="/healthz",le="\+Inf"\}' \
 	"a latency histogram per route"
 like "$metrics" 'temper_process_resident_memory_bytes [1-9]' "process figures"
-bad=$(grep -v '^#' <<<"$metrics" | grep -Ev '^temper_[a-z_]+(\{[^}]*\})? [-+0-9.eEInfa]+$' || true)
+bad=$(grep -v '^#' <<<"$metrics" | grep -Ev '^temper_[a-z0-9_]+(\{[^}]*\})? [-+0-9.eEInfa]+$' || true)
 is "$bad" "" "every sample line is well formed"
 
 body=$(curl -s "http://127.0.0.1:$port/nope")
