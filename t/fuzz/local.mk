@@ -36,9 +36,9 @@ fuzz_targets += fuzz-extender fuzz-admission
 fuzz_extender_sources = src/extender-policy.c src/cluster-config.c \
 	src/engine-config.c src/toml.c src/tier.c src/qos-distribution.c \
 	src/kube-pod.c src/kube-node.c src/kube-object.c src/kube-quantity.c \
-	src/pod.c src/log.c src/buf.c
+	src/pod.c src/cause.c src/log.c src/buf.c
 fuzz_admission_sources = src/admission.c src/tier.c src/kube-object.c \
-	src/kube-quantity.c src/pod.c src/log.c src/buf.c
+	src/kube-quantity.c src/pod.c src/cause.c src/log.c src/buf.c
 t/fuzz/fuzz-extender t/fuzz/fuzz-admission: FUZZ_LIBS += $(LIBCJSON_LIBS)
 
 fuzz_targets += fuzz-profile
