@@ -11,6 +11,7 @@
 
 #include "admission.h"
 #include "buf.h"
+#include "cause.h"
 #include "kube-object.h"
 #include "kube-quantity.h"
 #include "pod.h"
@@ -69,8 +70,7 @@ admission_release(struct admission_request *request)
 static int
 admission_fail(char **cause, int error, const char *message)
 {
-	if (cause != NULL)
-		*cause = strdup(message);
+	cause_set(cause, "%s", message);
 	return error;
 }
 

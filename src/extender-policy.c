@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cause.h"
 #include "cluster-config.h"
 #include "engine-config.h"
 #include "extender-policy.h"
@@ -251,8 +252,7 @@ extender_args_release(struct extender_args *args)
 static int
 extender_args_fail(char **cause, int error, const char *message)
 {
-	if (cause != NULL)
-		*cause = strdup(message);
+	cause_set(cause, "%s", message);
 	return error;
 }
 
@@ -285,8 +285,7 @@ extender_args_decode(const char *body, size_t len,
 	}
 	if ((args->pod = kube_pod_decode(pod, &why)) == NULL) {
 		error = errno == ENOMEM ? -ENOMEM : -EINVAL;
-		if (cause != NULL && asprintf(cause, "Pod: %s", why ? why : "undecodable") < 0)
-			*cause = NULL;
+		cause_set(cause, "Pod: %s", why ? why : "undecodable");
 		free(why);
 		goto fail;
 	}
@@ -337,9 +336,8 @@ extender_args_decode(const char *body, size_t len,
 
 			if (node == NULL) {
 				error = errno == ENOMEM ? -ENOMEM : -EINVAL;
-				if (cause != NULL && asprintf(cause, "Nodes.items[%zu]: %s",
-				    i, why ? why : "undecodable") < 0)
-					*cause = NULL;
+				cause_set(cause, "Nodes.items[%zu]: %s", i,
+				    why ? why : "undecodable");
 				free(why);
 				goto fail;
 			}
