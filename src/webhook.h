@@ -7,7 +7,25 @@
  * https:// URLs, so the daemon must listen with --tls-cert/--tls-key; the
  * webhook says so at start when it does not.  It needs no Kubernetes API:
  * the MutatingWebhookConfiguration's namespaceSelector selects the
- * namespaces labelled temper.io/overcommit=enabled.
+ * namespaces labelled temper.io/overcommit=enabled (a second entry with
+ * infera.io/overcommit=enabled serves the legacy label; a pod both match is
+ * scaled once).
+ *
+ * Register it with failurePolicy: Ignore.  Overcommit is an optimisation:
+ * while the webhook is down pods are admitted with the requests they ask
+ * for (t/90 shows it), where Fail would stop every pod creation in opted-in
+ * namespaces.  reinvocationPolicy: IfNeeded is safe, the webhook being
+ * idempotent.  Reversal: remove the namespace label (no new mutations);
+ * workloads get their original requests back on the next rollout, since
+ * templates are never changed; a bare pod is recreated from its
+ * temper.io/original-cpu-requests annotation with
+ *   kubectl get pod P -o json | jq '(.metadata.annotations["temper.io/
+ *   original-cpu-requests"] | fromjson) as $o | .spec.containers |= map(if
+ *   $o[.name] then .resources.requests.cpu = $o[.name] else . end) | del(
+ *   .metadata.annotations["temper.io/original-cpu-requests"],
+ *   .metadata.resourceVersion, .metadata.uid, .status)' |
+ *   kubectl replace --force -f -
+ * (t/90 runs this filter, with initContainers handled the same way).
  */
 #ifndef TEMPER_WEBHOOK_H
 #define TEMPER_WEBHOOK_H
