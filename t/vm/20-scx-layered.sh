@@ -76,7 +76,7 @@ kill -KILL "$scx"
 wait_until 60000 state_is disabled
 report sigkill_to_disabled_ms $(($(now_ms) - start))
 report state_after "$(scx_state)"
-report alive_after "$(kill -0 $(cat "$CG/$batch/cgroup.procs" | head -n1) 2>/dev/null && echo yes)"
+report alive_after "$(kill -0 $(head -n1 "$CG/$batch/$POD_CONTAINER/cgroup.procs") 2>/dev/null && echo yes)"
 GUEST
 vm_guest scx --timeout 900 -- "$TMP/guest.sh"
 is "$VM_STATUS" 0 "the guest ran the scenario"

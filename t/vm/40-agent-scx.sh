@@ -104,7 +104,7 @@ start=$(now_ms)
 k delete pod late --wait=false >/dev/null
 kill -KILL "$late_pid"
 sleep 0.2
-rmdir "$CG/$late"
+rmdir "$CG/$late/$POD_CONTAINER" "$CG/$late"
 background_back() {
 	[ "$(layer_tasks background)" = "$(threads_in "$batch")" ]
 }

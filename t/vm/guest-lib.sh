@@ -23,22 +23,27 @@ pod_cgroup() {
 	guaranteed) dir=kubepods.slice/kubepods-pod$uid.slice ;;
 	*) dir=kubepods.slice/kubepods-$qos.slice/kubepods-$qos-pod$uid.slice ;;
 	esac
-	mkdir -p "$CG/$dir" || return 1
-	# The kubelet enables the controllers down its tree.
+	mkdir -p "$CG/$dir/$POD_CONTAINER" || return 1
+	# The kubelet enables the controllers down its tree, to the pod's.
 	local d=$CG
 	for part in ${dir//\// }; do
 		echo "+cpu +cpuset +memory +pids" >"$d/cgroup.subtree_control" 2>/dev/null
 		d=$d/$part
 	done
+	echo "+cpu +cpuset +memory +pids" >"$d/cgroup.subtree_control" 2>/dev/null
 	echo "$dir"
 }
 
-# in_pod DIR CMD...: start CMD in the pod cgroup DIR (a container's process),
-# in the background; prints its PID.
+# The container's cgroup below each pod's, as containerd's systemd driver
+# names one: processes live there, never in the pod cgroup itself.
+POD_CONTAINER=cri-containerd-0000000000000000000000000000000000000000000000000000000000000001.scope
+
+# in_pod DIR CMD...: start CMD in the container cgroup of the pod cgroup
+# DIR, in the background; prints its PID.
 in_pod() {
 	local dir=$1
 	shift
-	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG/$dir" "$@" </dev/null >/dev/null 2>&1 &
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG/$dir/$POD_CONTAINER" "$@" </dev/null >/dev/null 2>&1 &
 	echo $!
 }
 
