@@ -256,12 +256,47 @@ extender_args_fail(char **cause, int error, const char *message)
 	return error;
 }
 
+static int
+extender_name_compare(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	if (x == NULL || y == NULL)
+		return (x != NULL) - (y != NULL);
+	return strcmp(x, y);
+}
+
+/*
+ * A node name listed twice, or NULL.  Names are unique in a cluster; an
+ * answer to a list with twins would pass and fail the same name at once.
+ */
+static const char *
+extender_args_twin(const struct extender_args *args)
+{
+	const char **sorted;
+	const char *twin = NULL;
+
+	if (args->node_count < 2)
+		return NULL;
+	if ((sorted = malloc(args->node_count * sizeof *sorted)) == NULL)
+		return NULL;
+	memcpy(sorted, args->names, args->node_count * sizeof *sorted);
+	qsort(sorted, args->node_count, sizeof *sorted, extender_name_compare);
+	for (size_t i = 1; i < args->node_count && twin == NULL; i++)
+		if (sorted[i] != NULL && sorted[i - 1] != NULL &&
+		    strcmp(sorted[i], sorted[i - 1]) == 0)
+			twin = sorted[i];
+	free(sorted);
+	return twin;
+}
+
 int
 extender_args_decode(const char *body, size_t len,
     const struct tier_thresholds *thresholds, struct extender_args *args,
     char **cause)
 {
 	const cJSON *pod, *names, *nodes, *items, *item;
+	const char *twin;
 	char *why = NULL;
 	size_t count, i;
 	int error;
@@ -349,6 +384,11 @@ extender_args_decode(const char *body, size_t len,
 			args->items[i] = item;
 		}
 		i++;
+	}
+	if ((twin = extender_args_twin(args)) != NULL) {
+		error = -EINVAL;
+		cause_set(cause, "node %s is listed twice", twin);
+		goto fail;
 	}
 	return 0;
 nomem:

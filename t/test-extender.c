@@ -150,6 +150,7 @@ test_wire(void)
 	struct extender_summary summary;
 	struct buf body = BUF_INIT, out = BUF_INIT;
 	cJSON *json, *item;
+	const char *twins;
 	char *cause = NULL;
 	int error;
 
@@ -213,6 +214,19 @@ test_wire(void)
 
 	error = extender_args_decode("{}", 2, &engine.thresholds, &args, &cause);
 	ok(error < 0 && cause != NULL, "an empty object is refused: %s", cause);
+	free(cause);
+	/* Found by fuzz-extender: twins passed and failed under one name. */
+	twins = "{\"Pod\":{\"metadata\":{\"name\":\"p\",\"namespace\":\"d\",\"uid\":\"u\"},\"spec\":{}},"
+	    "\"NodeNames\":[\"a\",\"b\",\"a\"]}";
+	error = extender_args_decode(twins, strlen(twins), &engine.thresholds, &args, &cause);
+	ok(error == -EINVAL && cause != NULL && strcmp(cause, "node a is listed twice") == 0,
+	    "a node listed twice is refused: %s", cause ? cause : "(no cause)");
+	free(cause);
+	twins = "{\"Pod\":{\"metadata\":{\"name\":\"p\",\"namespace\":\"d\",\"uid\":\"u\"},\"spec\":{}},"
+	    "\"Nodes\":{\"items\":[{\"metadata\":{\"name\":\"b\",\"uid\":\"u1\"}},{\"metadata\":{\"name\":\"b\",\"uid\":\"u2\"}}]}}";
+	error = extender_args_decode(twins, strlen(twins), &engine.thresholds, &args, &cause);
+	ok(error == -EINVAL && cause != NULL && strcmp(cause, "node b is listed twice") == 0,
+	    "... in Nodes mode too: %s", cause ? cause : "(no cause)");
 	free(cause);
 	ok(extender_args_decode("[1", 2, &engine.thresholds, &args, &cause) < 0,
 	    "broken JSON is refused");
