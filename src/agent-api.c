@@ -23,6 +23,7 @@
 #include "planner.h"
 #include "pod.h"
 #include "readiness.h"
+#include "supervisor.h"
 #include "tier.h"
 #include "topology.h"
 
@@ -87,6 +88,12 @@ agent_api_status(struct http_request *request, void *arg)
 	    "no enforcement backend runs: plans are computed and published only");
 	if (agent->enforce != NULL)
 		cJSON_AddItemToObject(enforcement, "cgroup", cgroup_enforce_status_json(agent->enforce));
+	if (agent->supervisor != NULL) {
+		cJSON_AddStringToObject(enforcement, "scheduler_reason",
+		    supervisor_reason(agent->supervisor));
+		cJSON_AddItemToObject(enforcement, "scheduler",
+		    supervisor_status_json(agent->supervisor));
+	}
 
 	safe = cJSON_AddObjectToObject(json, "safe_mode");
 	cJSON_AddBoolToObject(safe, "active", safe_mode);

@@ -15,6 +15,7 @@
 #include "cgroup-enforce.h"
 #include "daemon.h"
 #include "engine.h"
+#include "hint-map.h"
 #include "kube-node.h"
 #include "kube-patch.h"
 #include "kube-pod.h"
@@ -22,6 +23,7 @@
 #include "metrics.h"
 #include "observe.h"
 #include "profiles.h"
+#include "supervisor.h"
 #include "planner.h"
 #include "pod.h"
 #include "readiness.h"
@@ -46,8 +48,15 @@ agent_now_ms(struct agent *agent)
 const char *
 agent_enforcement_state(const struct agent *agent)
 {
+	enum supervisor_state state;
+
 	if (agent->engine != NULL && engine_safe_mode(agent->engine, NULL))
 		return "safe-mode";
+	if (agent->supervisor != NULL) {
+		state = supervisor_state(agent->supervisor);
+		if (state != SUPERVISOR_OFF && state != SUPERVISOR_OBSERVE)
+			return supervisor_state_name(state);
+	}
 	if (agent->enforce != NULL)
 		return "cgroup";
 	if (agent->daemon->conf.enforcement == CONF_ENFORCEMENT_OFF)
@@ -148,10 +157,38 @@ static void
 agent_on_generation(void *arg, const struct generation *generation,
     const struct plan *plan, bool sizing_changed)
 {
-	(void)arg;
-	(void)generation;
-	(void)plan;
-	(void)sizing_changed;
+	struct agent *agent = arg;
+
+	if (agent->supervisor != NULL)
+		supervisor_apply(agent->supervisor, generation, plan, sizing_changed);
+	agent_publish(agent);
+}
+
+/* The task-hint map follows membership without a scheduler restart. */
+static void
+agent_set_hints(struct agent *agent, const struct planner_pod *pods, size_t count)
+{
+	size_t n = 0;
+
+	if (count > agent->hint_capacity) {
+		uint64_t *ids = realloc(agent->hint_ids, count * sizeof *ids);
+		enum tier *tiers;
+
+		if (ids == NULL)
+			return;
+		agent->hint_ids = ids;
+		if ((tiers = realloc(agent->hint_tiers, count * sizeof *tiers)) == NULL)
+			return;
+		agent->hint_tiers = tiers;
+		agent->hint_capacity = count;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (agent->found[i] == NULL || agent->found[i]->cgroup_id == 0)
+			continue;
+		agent->hint_ids[n] = agent->found[i]->cgroup_id;
+		agent->hint_tiers[n++] = pods[i].tier;
+	}
+	supervisor_set_cgroup_tiers(agent->supervisor, agent->hint_ids, agent->hint_tiers, n);
 }
 
 static void
@@ -161,6 +198,8 @@ agent_on_planned(void *arg, const struct planner_pod *pods, size_t count,
 	struct agent *agent = arg;
 	int error;
 
+	if (agent->supervisor != NULL)
+		agent_set_hints(agent, pods, count);
 	if (agent->observe != NULL) {
 		observe_set_plan(agent->observe, plan);
 		if (observe_set_pods(agent->observe, pods, count, NULL) == -ENOSPC)
@@ -296,6 +335,8 @@ agent_apply_safe_mode(struct agent *agent)
 	bool was = engine_safe_mode(agent->engine, NULL);
 
 	engine_set_safe_mode(agent->engine, on, source);
+	if (agent->supervisor != NULL && on != was)
+		supervisor_safe_mode(agent->supervisor, on);
 	if (agent->enforce != NULL && on && !was)
 		agent_stand_down(agent, "safe mode");
 	else if (agent->enforce != NULL && !on && was)
@@ -620,8 +661,27 @@ agent_new(struct daemon *daemon, char **cause)
 		free(why);
 		why = NULL;
 	}
+	if (conf->enforcement == CONF_ENFORCEMENT_SCX || conf->enforcement == CONF_ENFORCEMENT_AUTO) {
+		agent->supervisor = supervisor_new(agent->loop, daemon->metrics,
+		    &(struct supervisor_options){
+		    .enforcement = conf->enforcement,
+		    .scheduler_bin = conf->scheduler_bin,
+		    .state_dir = conf->state_dir,
+		    .sysfs_root = conf->sysfs_root,
+		    .hint_pin_path = conf->engine.membership == ENGINE_MEMBERSHIP_HINT ?
+			HINT_MAP_DEFAULT_PIN : NULL,
+		}, &why);
+		if (agent->supervisor == NULL) {
+			/* --enforcement=scx refuses loudly when the gate fails. */
+			cause_set(cause, "%s", why ? why : strerror(errno));
+			free(why);
+			agent_free(agent);
+			return NULL;
+		}
+	}
 	if (conf->enforcement == CONF_ENFORCEMENT_CGROUP ||
-	    (conf->enforcement == CONF_ENFORCEMENT_AUTO && conf->fallback_cgroup)) {
+	    (conf->enforcement == CONF_ENFORCEMENT_AUTO && conf->fallback_cgroup &&
+	    supervisor_state(agent->supervisor) == SUPERVISOR_OBSERVE)) {
 		/* A journal left by a crash is restored here, before anything else. */
 		agent->enforce = cgroup_enforce_new(conf->state_dir,
 		    &(struct cgroup_enforce_options){
@@ -763,6 +823,8 @@ agent_conf_changed(struct agent *agent)
 void
 agent_replan(struct agent *agent, const char *reason)
 {
+	if (agent->supervisor != NULL)
+		supervisor_recheck(agent->supervisor);
 	engine_plan_now(agent->engine, reason);
 }
 
@@ -836,6 +898,11 @@ agent_stop(struct agent *agent, void (*done)(void *arg), void *arg)
 		agent->open_handles++;
 		observe_stop(agent->observe, agent_part_stopped, agent);
 	}
+	if (agent->supervisor != NULL) {
+		/* SIGTERM to scx_layered: the node returns to the stock scheduler. */
+		agent->open_handles++;
+		supervisor_stop(agent->supervisor, agent_part_stopped, agent);
+	}
 	if (agent->profiles != NULL) {
 		agent->open_handles++;
 		profiles_stop(agent->profiles, agent_part_stopped, agent);
@@ -857,6 +924,9 @@ agent_free(struct agent *agent)
 	if (agent == NULL)
 		return;
 	engine_free(agent->engine);
+	supervisor_free(agent->supervisor);
+	free(agent->hint_ids);
+	free(agent->hint_tiers);
 	observe_free(agent->observe);
 	profiles_free(agent->profiles);
 	cgroup_enforce_free(agent->enforce);

@@ -28,6 +28,7 @@ struct engine;
 struct kube_patch;
 struct observe;
 struct profiles;
+struct supervisor;
 struct planner_pod;
 struct topology;
 
@@ -67,6 +68,12 @@ struct agent {
 	struct observe *observe;
 	/* Workload profiles: builtins and the [profiles] dir (profiles.c). */
 	struct profiles *profiles;
+
+	/* Enforcement through sched_ext: scx_layered and the hint map. */
+	struct supervisor *supervisor;
+	uint64_t *hint_ids;		/* scratch for supervisor_set_cgroup_tiers */
+	enum tier *hint_tiers;
+	size_t hint_capacity;
 
 	/* Enforcement without sched_ext: cpu.idle and cpusets (cgroup-enforce.c). */
 	struct cgroup_enforce *enforce;

@@ -640,6 +640,14 @@ observe_pressure_watch_open(struct observe *observe, const char *path,
 	return 0;
 }
 
+static bool
+observe_power_of_ten(uint64_t n)
+{
+	while (n >= 10 && n % 10 == 0)
+		n /= 10;
+	return n == 1;
+}
+
 static void
 observe_pressure_count(struct observe *observe, const char *scope,
     const char *cgroup)
@@ -675,15 +683,21 @@ observe_pressure_ready(uv_poll_t *poll, int status, int events)
 	}
 	if ((events & UV_PRIORITIZED) == 0)
 		goto out;
+	/* A loaded node fires every window: log the 1st, 10th, 100th, ...
+	 * firing; the metric counts them all. */
 	if (group != NULL) {
 		group->psi_fired++;
-		log_info("observe: CPU pressure trigger fired for pod %s (stall "
-		    "above %" PRIu64 " us in %" PRIu64 " us)", group->label,
-		    observe->options.psi_stall_us, observe->options.psi_window_us);
+		if (observe_power_of_ten(group->psi_fired))
+			log_info("observe: CPU pressure trigger fired for pod %s (stall "
+			    "above %" PRIu64 " us in %" PRIu64 " us; %lu times so far)",
+			    group->label, observe->options.psi_stall_us,
+			    observe->options.psi_window_us, (unsigned long)group->psi_fired);
 		observe_pressure_count(observe, "pod", group->label);
 	} else {
 		observe->node_psi_fired++;
-		log_info("observe: CPU pressure trigger fired for the node");
+		if (observe_power_of_ten(observe->node_psi_fired))
+			log_info("observe: CPU pressure trigger fired for the node (%lu times so far)",
+			    (unsigned long)observe->node_psi_fired);
 		observe_pressure_count(observe, "node", "");
 	}
 out:

@@ -95,7 +95,7 @@ static const char temperctl_usage_text[] =
 "  reload                          plan now\n"
 "  safe-mode on|off                stand enforcement down, or resume\n"
 "  trace --seconds N -o FILE       capture a Chrome JSON scheduling trace\n"
-"  profiles list|show NAME|train   workload profiles\n"
+"  profiles list|show NAME|train NS/POD [SECONDS [NAME]]   workload profiles\n"
 "  simulate --pods FILE (--cpus N | --topology DIR) [...]\n"
 "                                  plan offline with the agent's planner\n"
 "  top [--interval MS]             a live view of tiers, latency, busy threads\n"
@@ -1048,10 +1048,12 @@ temperctl_profiles(struct temperctl *ctl, int argc, char **argv)
 	memset(&response, 0, sizeof response);
 	if (argc < 1 || (strcmp(argv[0], "list") == 0 && argc != 1) ||
 	    (strcmp(argv[0], "show") == 0 && argc != 2) ||
-	    (strcmp(argv[0], "train") == 0 && argc > 2) ||
+	    (strcmp(argv[0], "train") == 0 && (argc < 2 || argc > 4 ||
+	    strchr(argv[1], '/') == NULL)) ||
 	    (strcmp(argv[0], "list") != 0 && strcmp(argv[0], "show") != 0 &&
 	    strcmp(argv[0], "train") != 0))
-		return temperctl_usage_error(ctl, "expected list, show NAME or train [NAME]");
+		return temperctl_usage_error(ctl,
+		    "expected list, show NAME or train NAMESPACE/POD [SECONDS [NAME]]");
 	/* The subsystem is optional: ask for the list first, whatever the verb. */
 	code = temperctl_call_optional(ctl, "GET", "/api/v1/profiles", &response, NULL, &missing);
 	if (missing) {
@@ -1068,9 +1070,18 @@ temperctl_profiles(struct temperctl *ctl, int argc, char **argv)
 		code = temperctl_call(ctl, "GET", path.data, NULL, &response, NULL);
 	} else if (strcmp(argv[0], "train") == 0) {
 		api_response_free(&response);
-		buf_puts(&path, "/api/v1/profiles/train");
-		if (argc == 2)
-			buf_printf(&path, "?name=%s", argv[1]);
+		unsigned long seconds = 10;
+
+		if (argc >= 3 && !temperctl_parse_unsigned(argv[2], 3600, &seconds)) {
+			code = temperctl_usage_error(ctl, "train: SECONDS must be 1 to 3600");
+			goto out;
+		}
+		buf_printf(&path, "/api/v1/profiles/train?pod=%s&seconds=%lu", argv[1], seconds);
+		if (argc == 4)
+			buf_printf(&path, "&name=%s", argv[3]);
+		/* The agent answers when the training window has passed. */
+		api_client_set_timeout(ctl->client, (int)seconds * 1000 +
+		    (ctl->args.timeout_ms > 0 ? ctl->args.timeout_ms : API_CLIENT_DEFAULT_TIMEOUT_MS));
 		code = temperctl_call(ctl, "POST", path.data, NULL, &response, NULL);
 	}
 	/* Whatever the agent's profile subsystem answers, as it answered it. */

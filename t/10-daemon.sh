@@ -97,6 +97,22 @@ kill -TERM "$TEMPERD_PID"
 wait "$TEMPERD_PID"; rc=$?
 is "$rc" 0 "... and stops cleanly"
 
+# This kernel has no sched_ext: auto observes and says why; scx refuses.
+port4=$(free_port)
+start_temperd gate --listen="127.0.0.1:$port4" --node-name=node-x --state-dir="$TMP/state4" \
+	--kubeconfig="$TMP/missing"
+ok "with --enforcement=auto the agent starts without sched_ext" \
+	wait_for curl -sf "http://127.0.0.1:$port4/healthz"
+like "$(curl -s "http://127.0.0.1:$port4/api/v1/status" | jq -r .enforcement.scheduler_reason)" \
+	'the kernel gate refuses scx_layered: the kernel has no sched_ext' "... and its status says exactly why"
+like "$(curl -s "http://127.0.0.1:$port4/metrics")" 'temper_enforcement_state\{state="observe"\} 1' \
+	"... as does temper_enforcement_state"
+kill -TERM "$TEMPERD_PID"; wait "$TEMPERD_PID"
+out=$("$TEMPERD" --listen="127.0.0.1:$port4" --node-name=node-x --state-dir="$TMP/state5" \
+	--enforcement=scx 2>&1); rc=$?
+is "$rc" 1 "--enforcement=scx without sched_ext refuses to start"
+like "$out" 'cannot start: .*the kernel gate refuses scx_layered: the kernel has no sched_ext' "... loudly, saying why"
+
 # A token guards /api/v1 on TCP; the unix socket is guarded by its mode.
 port3=$(free_port)
 echo "s3cret-token" >"$TMP/token"
