@@ -51,11 +51,12 @@ done
 port=$(free_port)
 : >"$TMP/empty.conf"
 mkdir -p "$TMP/cgroup"
-# Every role that exports metrics, in one process: the agent and the
-# cluster roles (they keep serving /metrics without a cluster).
+# Every role that exports metrics, in one process: the agent (with the
+# scheduler supervisor, observing here without sched_ext) and the cluster
+# roles (they keep serving /metrics without a cluster).
 start_temperd roles --role=agent,extender,webhook,controller --config="$TMP/empty.conf" --node-name=node-a \
 	--listen="127.0.0.1:$port" --state-dir="$TMP/state" --cgroup-root="$TMP/cgroup" \
-	--enforcement=off
+	--enforcement=auto
 ok "temperd (agent, extender, webhook, controller) serves /metrics without a cluster" \
 	wait_eq 200 http_status "http://127.0.0.1:$port/metrics"
 # Requests first, so the per-route series exist to have their labels read.
