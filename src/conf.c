@@ -55,6 +55,7 @@ conf_init(struct conf *conf)
 	http_server_limits_default(&conf->http);
 	engine_config_defaults(&conf->engine);
 	profile_config_defaults(&conf->profiles);
+	cluster_config_defaults(&conf->cluster);
 }
 
 void
@@ -373,7 +374,7 @@ static bool
 conf_engine_section(const char *name)
 {
 	return strcmp(name, "priority_mapping") == 0 || strcmp(name, "planner") == 0 ||
-	    strcmp(name, "profiles") == 0;
+	    strcmp(name, "profiles") == 0 || cluster_config_section(name);
 }
 
 static bool
@@ -428,6 +429,12 @@ conf_parse(struct conf *conf, const char *text, size_t len, const char *path,
 	}
 	if (error == 0 && (error = profile_config_from_toml(root, &parsed.profiles, &why)) != 0) {
 		if (cause != NULL && asprintf(cause, "%s: %s", path, why ? why : "bad [profiles]") < 0)
+			*cause = NULL;
+		free(why);
+		why = NULL;
+	}
+	if (error == 0 && (error = cluster_config_from_toml(root, &parsed.cluster, &why)) != 0) {
+		if (cause != NULL && asprintf(cause, "%s: %s", path, why ? why : "bad cluster section") < 0)
 			*cause = NULL;
 		free(why);
 		why = NULL;

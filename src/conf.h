@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cluster-config.h"
 #include "engine-config.h"
 #include "http-server.h"
 #include "profile-config.h"
@@ -69,6 +70,8 @@ struct conf {
 	struct engine_config engine;
 	/* [profiles], read by profile-config.c */
 	struct profile_config profiles;
+	/* [extender], [webhook], [controller], read by cluster-config.c */
+	struct cluster_config cluster;
 };
 
 void conf_init(struct conf *conf);

@@ -47,11 +47,10 @@ daemon_start_cluster_roles(struct daemon *daemon, char **cause)
 	const char *kubeconfig = daemon->conf.kubeconfig;
 	int error;
 
-	cluster_config_defaults(&daemon->cluster);
 	if (daemon->conf.roles & CONF_ROLE_EXTENDER) {
 		daemon->extender = extender_new(&daemon->loop, daemon->metrics,
 		    &(struct extender_options){ .engine = &daemon->conf.engine,
-		    .cluster = &daemon->cluster, .kubeconfig = kubeconfig,
+		    .cluster = &daemon->conf.cluster, .kubeconfig = kubeconfig,
 		    .http = daemon->http, .readiness = &daemon->readiness }, cause);
 		if (daemon->extender == NULL)
 			return errno ? -errno : -EINVAL;
@@ -61,7 +60,7 @@ daemon_start_cluster_roles(struct daemon *daemon, char **cause)
 	if (daemon->conf.roles & CONF_ROLE_WEBHOOK) {
 		daemon->webhook = webhook_new(&daemon->loop, daemon->metrics,
 		    &(struct webhook_options){ .engine = &daemon->conf.engine,
-		    .cluster = &daemon->cluster, .http = daemon->http,
+		    .cluster = &daemon->conf.cluster, .http = daemon->http,
 		    .readiness = &daemon->readiness,
 		    .tls = daemon->conf.tls_cert != NULL }, cause);
 		if (daemon->webhook == NULL)
@@ -71,7 +70,7 @@ daemon_start_cluster_roles(struct daemon *daemon, char **cause)
 	}
 	if (daemon->conf.roles & CONF_ROLE_CONTROLLER) {
 		daemon->controller = controller_new(&daemon->loop, daemon->metrics,
-		    &(struct controller_options){ .cluster = &daemon->cluster,
+		    &(struct controller_options){ .cluster = &daemon->conf.cluster,
 		    .kubeconfig = kubeconfig, .readiness = &daemon->readiness }, cause);
 		if (daemon->controller == NULL)
 			return errno ? -errno : -EINVAL;

@@ -12,7 +12,6 @@
 #include <uv.h>
 
 #include "common-routes.h"
-#include "cluster-config.h"
 #include "conf.h"
 #include "readiness.h"
 
@@ -43,7 +42,6 @@ struct daemon {
 	char roles[128];
 	struct agent *agent;		/* --role=agent */
 	/* [extender], [webhook], [controller]: defaults until conf.c reads them. */
-	struct cluster_config cluster;
 	struct extender *extender;	/* --role=extender */
 	struct webhook *webhook;	/* --role=webhook */
 	struct controller *controller;	/* --role=controller */
