@@ -47,7 +47,7 @@ set -a
 set +a
 k() { "$KUBECTL" --kubeconfig="$KUBECONFIG" --request-timeout=30s "$@"; }
 
-# The target is 20 s on an idle 2-core machine (about 11-16 s measured).  On
+# The target is 20 s on a 2-core machine (6-9 s measured at load ~7).  On
 # a saturated machine (make -j, fuzzers, load generators) the apiserver alone
 # can take minutes, so the time is a pass/fail check only when a budget is
 # given, e.g. TEMPER_CLUSTER_START_BUDGET=20 on a quiet machine.
