@@ -23,6 +23,7 @@ check_PROGRAMS += $(core_helpers)
 
 # Control plane (Go-built, cached).
 cluster_scripts = t/30-cluster.sh
+EXTRA_DIST += t/cluster
 
 # The agent role against the real control plane.
 agent_scripts = t/35-agent.sh t/36-agent-cgroup.sh
