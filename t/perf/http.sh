@@ -44,6 +44,8 @@ tp=$(port); ts=$(port); np=$(port); ns=$(port)
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$tp/healthz" >/dev/null && break; sleep 0.1; done
 
 mkdir -p "$TMP/www"
+# nginx's workers run as nobody: they must be able to read the files.
+chmod 755 "$TMP" "$TMP/www"
 curl -s "http://127.0.0.1:$tp/healthz" >"$TMP/www/healthz"
 # /metrics grows as requests are counted: size the static twin once warm.
 for _ in $(seq 200); do curl -s "http://127.0.0.1:$tp/healthz" >/dev/null; done
@@ -77,6 +79,7 @@ rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 # wrk_run URL -> "rps p50_ms p99_ms"
 wrk_run() {
 	wrk -t1 -c32 -d"${DURATION}s" --latency "$1" 2>/dev/null | awk '
+		/Non-2xx or 3xx responses/ { print "http.sh: " $0 " from '"$1"'" > "/dev/stderr" }
 		/Requests\/sec/ { rps = $2 }
 		/^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
 		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
