@@ -850,7 +850,7 @@ test_schema(void)
 static void
 test_bad_input(void)
 {
-	struct planner_pod input = { NULL, TIER_NORMAL, NULL };
+	struct planner_pod input = { .pod = NULL, .tier = TIER_NORMAL, .cgroup = NULL };
 	struct topology *topology = topology_synthetic(1, 1, 2, 1);
 	char *cause = NULL;
 
