@@ -12,6 +12,7 @@ vm_require
 
 cat >"$TMP/guest.sh" <<'GUEST'
 . "$TOP_SRCDIR/t/vm/guest-lib.sh"
+. "$TOP_SRCDIR/t/scx/versions.sh"
 report kernel "$(uname -r)"
 report scx_state "$(scx_state)"
 report sched_ext_config "$(zcat /proc/config.gz | grep -x 'CONFIG_SCHED_CLASS_EXT=y')"

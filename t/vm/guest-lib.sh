@@ -47,6 +47,12 @@ in_pod() {
 	echo $!
 }
 
+# A container process that wakes every 50 ms and one that spins: scx_layered
+# assigns a task to a layer when it next becomes runnable, so a process that
+# sleeps for the whole test would never be counted in any layer.
+WAKER="perl -e select(undef,undef,undef,0.05)while(1)"
+SPINNER="perl -e 1while(1)"
+
 # threads_in DIR: how many threads the cgroup DIR and its children hold.
 threads_in() {
 	find "$CG/$1" -name cgroup.threads -exec cat {} + 2>/dev/null | wc -l
