@@ -258,11 +258,16 @@ agent_pods_synced(void *arg)
 {
 	struct agent *agent = arg;
 
-	if (!agent->pods_synced)
+	if (!agent->pods_synced) {
 		log_info("agent: listed %zu pods on node %s; watching",
 		    agent->pods.store.count, agent->node_name);
-	agent->pods_synced = true;
-	engine_mark_dirty(agent->engine, "pods listed");
+		agent->pods_synced = true;
+		/* The first plan waits for the first list: planning the empty
+		 * node before it would start a scheduler only to restart it. */
+		engine_plan_now(agent->engine, "pods listed");
+		return;
+	}
+	engine_mark_dirty(agent->engine, "pods listed again");
 }
 
 /* A profile file came, changed or went: plan with what is in effect now. */
@@ -790,11 +795,12 @@ agent_start(struct agent *agent)
 	}
 	log_info("agent: node %s, %s", agent->node_name ? agent->node_name : "(unknown)",
 	    "CPU topology read");
-	/* Plan once at start: an empty node still gets its system layers. */
-	engine_plan_now(agent->engine, "agent started");
 	if (agent->node_name == NULL) {
 		log_warn("agent: no node name (--node-name or NODE_NAME); serving without a Kubernetes watch");
+		/* No pods will come: plan the node as it is, system layers only. */
+		engine_plan_now(agent->engine, "agent started without a node name");
 	} else if (agent_open_client(agent) != 0) {
+		engine_plan_now(agent->engine, "agent started without the API");
 		log_warn("agent: no Kubernetes API configuration: %s; retrying with backoff",
 		    agent->config_error ? agent->config_error : "unknown error");
 		uv_timer_start(&agent->config_timer, agent_config_retry,
