@@ -36,7 +36,8 @@ report idle_db "$(cat "$CG/$db/cpu.idle")"
 report state "$(curl -s "$API/api/v1/status" | jq -r .enforcement.state)"
 report layer_batch "$(curl -s "$API/api/v1/pods" | jq -r '.. | objects | select(.name? == "batch") | .tier' | head -n1)"
 
-# A pod arriving: the API server knows it, then the kubelet makes its cgroup.
+# A pod arriving as a kubelet brings it up: the API object, then its cgroup
+# and process, then the Running status; timed from the cgroup.
 k apply -f - >/dev/null <<POD
 apiVersion: v1
 kind: Pod
@@ -46,11 +47,11 @@ spec:
   priorityClassName: temper-background
   containers: [{name: c, image: registry.invalid/app:1}]
 POD
-k patch pod late --subresource=status --type=merge -p '{"status":{"phase":"Running"}}' >/dev/null
 late_uid=$(k get pod late -o jsonpath='{.metadata.uid}')
 start=$(now_ms)
 late=$(pod_cgroup "$late_uid" besteffort)
 in_pod "$late" sleep 600 >/dev/null
+k patch pod late --subresource=status --type=merge -p '{"status":{"phase":"Running"}}' >/dev/null
 wait_until 120000 file_is "$CG/$late/cpu.idle" 1
 report arrival_ms $(($(now_ms) - start))
 report idle_late "$(cat "$CG/$late/cpu.idle")"

@@ -84,11 +84,11 @@ spec:
   priorityClassName: temper-background
   containers: [{name: c, image: registry.invalid/app:1}]
 POD
-k patch pod late --subresource=status --type=merge -p '{"status":{"phase":"Running"}}' >/dev/null
 late_uid=$(k get pod late -o jsonpath='{.metadata.uid}')
 late=$(pod_cgroup "$late_uid" besteffort)
 start=$(now_ms)
 late_pid=$(in_pod "$late" $WAKER)
+k patch pod late --subresource=status --type=merge -p '{"status":{"phase":"Running"}}' >/dev/null
 late_in_background() {
 	[ "$(layer_tasks background)" = "$(($(threads_in "$batch") + $(threads_in "$late")))" ]
 }
