@@ -142,7 +142,7 @@ like "$(cat "$TMP/err")" "^temperctl: the agent at $SOCK answered 404 to GET /ap
 	"... naming the agent, the request and the agent's reason"
 last=$(ctl config generations --json | jq '.[-1].generation')
 ok "config generations --json lists them" test "$last" -ge 4
-like "$(ctl config generations)" $'GENERATION +CREATED \\(UTC\\) +REASON\n +1  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} +agent started' \
+like "$(ctl config generations)" $'GENERATION +CREATED \\(UTC\\) +REASON\n +1  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} +pods listed' \
 	"config generations: a table with times and reasons"
 is "$(ctl config diff 1 "$last")" "$(curl -s "$api/api/v1/config/diff?from=1&to=$last")" \
 	"config diff prints the agent's unified diff"
@@ -185,7 +185,9 @@ else
 fi
 ctl trace --seconds 1 >/dev/null 2>&1
 is "$?" 2 "trace without -o: exit 2"
-for verb in list "show web" train; do
+ctl profiles train >/dev/null 2>&1
+is "$?" 2 "profiles train without NAMESPACE/POD: exit 2"
+for verb in list "show web" "train default/db 1"; do
 	ctl profiles $verb >/dev/null 2>"$TMP/err"
 	rc=$?
 	if [ "$(http_status "$api/api/v1/profiles")" = 404 ]; then
