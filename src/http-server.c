@@ -33,6 +33,8 @@
 #define HTTP_SERVER_TLS_SETTLE_MS 300
 /* Unparsed input a client may queue behind a deferred request. */
 #define HTTP_SERVER_PENDING_MAX (256 * 1024)
+/* How long a closing connection drains what the client still sends. */
+#define HTTP_SERVER_LINGER_MS 1000
 
 enum http_conn_phase {
 	HTTP_CONN_IDLE,			/* between requests */
@@ -83,6 +85,8 @@ struct http_conn {
 	bool dispatching;		/* inside a handler called from http_conn_process */
 	bool closing;
 	bool close_after_write;
+	bool lingering;			/* answered for the last time, draining */
+	uv_shutdown_t shutdown;
 };
 
 struct http_server {
@@ -112,6 +116,7 @@ static void http_conn_process(struct http_conn *conn);
 static void http_conn_timeout(uv_timer_t *timer);
 static void http_conn_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *b);
 static void http_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b);
+static void http_conn_linger(struct http_conn *conn);
 static void http_server_maybe_done(struct http_server *server);
 
 void
@@ -293,7 +298,7 @@ http_conn_write_done(uv_write_t *req, int status)
 		return;
 	}
 	if (conn->close_after_write && conn->writes_pending == 0)
-		http_conn_close(conn);
+		http_conn_linger(conn);
 }
 
 /* Send bytes to the client, through TLS when the listener speaks it. */
@@ -405,7 +410,7 @@ http_conn_respond(struct http_conn *conn, struct http_request *request,
 			conn->reading = false;
 		}
 		if (conn->writes_pending == 0)
-			http_conn_close(conn);
+			http_conn_linger(conn);
 	}
 }
 
@@ -675,11 +680,56 @@ http_conn_sniff_plaintext(struct http_conn *conn, const char *data, size_t len)
 }
 
 static void
+http_conn_linger_timeout(uv_timer_t *timer)
+{
+	http_conn_close(timer->data);
+}
+
+static void
+http_conn_shutdown_done(uv_shutdown_t *req, int status)
+{
+	struct http_conn *conn = req->data;
+
+	if (status < 0 && status != UV_ECANCELED)
+		http_conn_close(conn);
+}
+
+/*
+ * After the last answer: send FIN, then read and drop what the client still
+ * sends, for a moment, before closing.  Closing at once with unread bytes
+ * in the socket makes the kernel answer with a RST, which can destroy the
+ * answer still on its way to the client (a 408 or 413 above all): the
+ * lingering close web servers do.
+ */
+static void
+http_conn_linger(struct http_conn *conn)
+{
+	if (conn->closing || conn->lingering)
+		return;
+	conn->lingering = true;
+	conn->shutdown.data = conn;
+	if (uv_shutdown(&conn->shutdown, &conn->socket.stream, http_conn_shutdown_done) != 0) {
+		http_conn_close(conn);
+		return;
+	}
+	uv_timer_start(&conn->timer, http_conn_linger_timeout, HTTP_SERVER_LINGER_MS, 0);
+	if (!conn->reading &&
+	    uv_read_start(&conn->socket.stream, http_conn_alloc, http_conn_read) == 0)
+		conn->reading = true;
+}
+
+static void
 http_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 {
 	struct http_conn *conn = stream->data;
 	int error;
 
+	if (conn->lingering) {
+		/* Dropped unread; the client's FIN or an error ends the wait. */
+		if (nread < 0)
+			http_conn_close(conn);
+		return;
+	}
 	if (nread < 0) {
 		http_conn_close(conn);
 		return;
