@@ -36,31 +36,6 @@ cluster_config_section(const char *name)
 	    strcmp(name, "controller") == 0;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int
-cluster_config_fail(char **cause, const struct toml_value *at,
-    const char *fmt, ...)
-{
-	char *message = NULL;
-	va_list ap;
-	int n;
-
-	if (cause == NULL)
-		return -EINVAL;
-	va_start(ap, fmt);
-	n = vasprintf(&message, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		*cause = NULL;
-		return -EINVAL;
-	}
-	if (asprintf(cause, "line %u, column %u: %s", at->line, at->column,
-	    message) < 0)
-		*cause = NULL;
-	free(message);
-	return -EINVAL;
-}
-
 static bool
 cluster_config_key_is(const struct toml_pair *pair, const char *name)
 {
@@ -75,11 +50,11 @@ cluster_config_integer(const struct toml_pair *pair, const char *table,
 	const struct toml_value *value = pair->value;
 
 	if (value->type != TOML_INTEGER)
-		return cluster_config_fail(cause, value, "[%s] %s must be an "
+		return toml_cause_at(cause, value, "[%s] %s must be an "
 		    "integer, not %s", table, pair->key,
 		    toml_type_name(value->type));
 	if (value->u.integer < min || value->u.integer > max)
-		return cluster_config_fail(cause, value, "[%s] %s = %" PRId64
+		return toml_cause_at(cause, value, "[%s] %s = %" PRId64
 		    " is out of range [%" PRId64 ", %" PRId64 "]", table,
 		    pair->key, value->u.integer, min, max);
 	*out = value->u.integer;
@@ -90,7 +65,7 @@ static int
 cluster_config_unknown(const struct toml_pair *pair, const char *table,
     const char *known, char **cause)
 {
-	return cluster_config_fail(cause, pair->value,
+	return toml_cause_at(cause, pair->value,
 	    "[%s] unknown key \"%.*s\" (known: %s)", table,
 	    pair->key_len > 64 ? 64 : (int)pair->key_len, pair->key, known);
 }
@@ -113,7 +88,7 @@ cluster_config_extender(const struct toml_value *table,
 			else if (v->type == TOML_STRING && strcmp(v->u.string.text, "admit") == 0)
 				config->extender_admit_unannotated = true;
 			else
-				return cluster_config_fail(cause, v, "[extender] "
+				return toml_cause_at(cause, v, "[extender] "
 				    "unannotated_nodes must be \"refuse\" or \"admit\"");
 		} else if (cluster_config_key_is(pair, "threads_per_core")) {
 			if ((error = cluster_config_integer(pair, "extender", 1,
@@ -147,11 +122,11 @@ cluster_config_webhook(const struct toml_value *table,
 			else if (v->type == TOML_INTEGER)
 				ratio = (double)v->u.integer;
 			else
-				return cluster_config_fail(cause, v, "[webhook] ratio "
+				return toml_cause_at(cause, v, "[webhook] ratio "
 				    "must be a number, not %s", toml_type_name(v->type));
 			/* A ratio of 0 would erase requests; above 1 would inflate them. */
 			if (!(ratio > 0.0 && ratio <= 1.0))
-				return cluster_config_fail(cause, v, "[webhook] ratio = %g "
+				return toml_cause_at(cause, v, "[webhook] ratio = %g "
 				    "must be in (0, 1]", ratio);
 			config->webhook_ratio = ratio;
 		} else if (cluster_config_key_is(pair, "floor_millis")) {
@@ -165,7 +140,7 @@ cluster_config_webhook(const struct toml_value *table,
 			else if (v->type == TOML_STRING && strcmp(v->u.string.text, "scale") == 0)
 				config->webhook_guaranteed = CLUSTER_GUARANTEED_SCALE;
 			else
-				return cluster_config_fail(cause, v, "[webhook] "
+				return toml_cause_at(cause, v, "[webhook] "
 				    "guaranteed must be \"skip\" or \"scale\"");
 		} else {
 			return cluster_config_unknown(pair, "webhook",
@@ -222,7 +197,7 @@ cluster_config_from_toml(const struct toml_value *root,
 		if ((table = toml_get(root, sections[i].name)) == NULL)
 			continue;
 		if (table->type != TOML_TABLE)
-			return cluster_config_fail(cause, table, "[%s] must be a "
+			return toml_cause_at(cause, table, "[%s] must be a "
 			    "table, not %s", sections[i].name,
 			    toml_type_name(table->type));
 		if ((error = sections[i].parse(table, &parsed, cause)) != 0)

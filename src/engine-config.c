@@ -63,31 +63,6 @@ engine_config_type_name(const struct toml_value *value)
 	}
 }
 
-__attribute__((format(printf, 3, 4)))
-static int
-engine_config_fail(char **cause, const struct toml_value *at,
-    const char *fmt, ...)
-{
-	char *message = NULL;
-	va_list ap;
-	int n;
-
-	if (cause == NULL)
-		return -EINVAL;
-	va_start(ap, fmt);
-	n = vasprintf(&message, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		*cause = NULL;
-		return -EINVAL;
-	}
-	if (asprintf(cause, "line %u, column %u: %s", at->line, at->column,
-	    message) < 0)
-		*cause = NULL;
-	free(message);
-	return -EINVAL;
-}
-
 static bool
 engine_config_key_is(const struct toml_pair *pair, const char *name)
 {
@@ -103,11 +78,11 @@ engine_config_integer(const struct toml_pair *pair, const char *table,
 	const struct toml_value *value = pair->value;
 
 	if (value->type != TOML_INTEGER)
-		return engine_config_fail(cause, value, "[%s] %s must be an "
+		return toml_cause_at(cause, value, "[%s] %s must be an "
 		    "integer, not %s", table, pair->key,
 		    engine_config_type_name(value));
 	if (value->u.integer < min || value->u.integer > max)
-		return engine_config_fail(cause, value, "[%s] %s = %" PRId64
+		return toml_cause_at(cause, value, "[%s] %s = %" PRId64
 		    " is out of range [%" PRId64 ", %" PRId64 "]", table,
 		    pair->key, value->u.integer, min, max);
 	*out = value->u.integer;
@@ -118,7 +93,7 @@ static int
 engine_config_unknown(const struct toml_pair *pair, const char *table,
     const char *known, char **cause)
 {
-	return engine_config_fail(cause, pair->value,
+	return toml_cause_at(cause, pair->value,
 	    "[%s] unknown key \"%.*s\" (known: %s)", table,
 	    pair->key_len > 64 ? 64 : (int)pair->key_len, pair->key, known);
 }
@@ -133,7 +108,7 @@ engine_config_priority_mapping(const struct toml_value *table,
 	int error;
 
 	if (table->type != TOML_TABLE)
-		return engine_config_fail(cause, table, "[%s] must be a table, "
+		return toml_cause_at(cause, table, "[%s] must be a table, "
 		    "not %s", name, engine_config_type_name(table));
 	for (size_t i = 0; i < table->u.table.count; i++) {
 		const struct toml_pair *pair = &table->u.table.pairs[i];
@@ -156,7 +131,7 @@ engine_config_priority_mapping(const struct toml_value *table,
 		*target = value;
 	}
 	if (tier_thresholds_check(&config->thresholds, &reason) != 0) {
-		error = engine_config_fail(cause, table, "[%s] %s", name,
+		error = toml_cause_at(cause, table, "[%s] %s", name,
 		    reason ? reason : "thresholds out of order");
 		free(reason);
 		return error;
@@ -174,7 +149,7 @@ engine_config_slices(const struct toml_value *table,
 	int error;
 
 	if (table->type != TOML_TABLE)
-		return engine_config_fail(cause, table, "[planner] slice_us must "
+		return toml_cause_at(cause, table, "[planner] slice_us must "
 		    "be a table of tier = microseconds, not %s",
 		    engine_config_type_name(table));
 	for (size_t i = 0; i < table->u.table.count; i++) {
@@ -218,7 +193,7 @@ engine_config_planner(const struct toml_value *table,
 	int error;
 
 	if (table->type != TOML_TABLE)
-		return engine_config_fail(cause, table, "[%s] must be a table, "
+		return toml_cause_at(cause, table, "[%s] must be a table, "
 		    "not %s", name, engine_config_type_name(table));
 	for (size_t i = 0; i < table->u.table.count; i++) {
 		const struct toml_pair *pair = &table->u.table.pairs[i];
@@ -241,7 +216,7 @@ engine_config_planner(const struct toml_value *table,
 			    strcmp(item->u.string.text, "hint") == 0)
 				config->membership = ENGINE_MEMBERSHIP_HINT;
 			else
-				return engine_config_fail(cause, item, "[%s] "
+				return toml_cause_at(cause, item, "[%s] "
 				    "membership must be \"cgroup\" or \"hint\"",
 				    name);
 		} else if (engine_config_key_is(pair, "slice_us")) {

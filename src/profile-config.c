@@ -24,16 +24,6 @@ profile_config_free(struct profile_config *config)
 	config->dir = NULL;
 }
 
-static int
-profile_config_fail(char **cause, const struct toml_value *at,
-    const char *message)
-{
-	if (cause != NULL && asprintf(cause, "line %u, column %u: %s",
-	    at->line, at->column, message) < 0)
-		*cause = NULL;
-	return -EINVAL;
-}
-
 int
 profile_config_from_toml(const struct toml_value *root,
     struct profile_config *config, char **cause)
@@ -44,13 +34,13 @@ profile_config_from_toml(const struct toml_value *root,
 	if (table == NULL)
 		return 0;
 	if (table->type != TOML_TABLE)
-		return profile_config_fail(cause, table, "[profiles] must be a "
+		return toml_cause_at(cause, table, "[profiles] must be a "
 		    "table");
 	for (size_t i = 0; i < table->u.table.count; i++) {
 		const struct toml_pair *pair = &table->u.table.pairs[i];
 
 		if (pair->key_len != 3 || memcmp(pair->key, "dir", 3) != 0)
-			return profile_config_fail(cause, pair->value,
+			return toml_cause_at(cause, pair->value,
 			    "[profiles] unknown key (known: dir)");
 		dir = pair->value;
 	}
@@ -58,11 +48,11 @@ profile_config_from_toml(const struct toml_value *root,
 		return 0;
 	if (dir->type != TOML_STRING || strlen(dir->u.string.text) !=
 	    dir->u.string.len)
-		return profile_config_fail(cause, dir, "[profiles] dir must be "
+		return toml_cause_at(cause, dir, "[profiles] dir must be "
 		    "a string: a directory, or \"\" for the builtin profiles "
 		    "only");
 	if (dir->u.string.len > 0 && dir->u.string.text[0] != '/')
-		return profile_config_fail(cause, dir, "[profiles] dir must be "
+		return toml_cause_at(cause, dir, "[profiles] dir must be "
 		    "an absolute path");
 	if (dir->u.string.len > 0 && (copy = strdup(dir->u.string.text)) == NULL)
 		return -ENOMEM;

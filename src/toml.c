@@ -1698,3 +1698,22 @@ toml_get(const struct toml_value *table, const char *key)
 	node = toml_table_find((const struct toml_node *)table, key, strlen(key));
 	return node != NULL ? &node->value : NULL;
 }
+
+int
+toml_cause_at(char **cause, const struct toml_value *at, const char *fmt, ...)
+{
+	char *message = NULL;
+	va_list ap;
+	int n;
+
+	if (cause == NULL)
+		return -EINVAL;
+	va_start(ap, fmt);
+	n = vasprintf(&message, fmt, ap);
+	va_end(ap);
+	if (n < 0 || asprintf(cause, "line %u, column %u: %s", at->line, at->column,
+	    message) < 0)
+		*cause = NULL;
+	free(message);
+	return -EINVAL;
+}

@@ -83,4 +83,12 @@ const struct toml_value *toml_get(const struct toml_value *table, const char *ke
 
 const char *toml_type_name(enum toml_type type);
 
+/*
+ * For readers of a parsed document: set *cause (when not NULL) to
+ * "line L, column C: " and the formatted reason, at value at.  Returns
+ * -EINVAL, for `return toml_cause_at(...)`.
+ */
+__attribute__((format(printf, 3, 4)))
+int toml_cause_at(char **cause, const struct toml_value *at, const char *fmt, ...);
+
 #endif
