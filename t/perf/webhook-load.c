@@ -8,10 +8,24 @@
  * thread.  TLS through mbedtls, each connection's handshake done before the
  * clock starts.  The bodies are read from files and sent round robin.
  *
- *   webhook-load HOST PORT PATH RATE SECONDS CONNECTIONS CA|- BODY|-...
+ *   webhook-load HOST PORT PATH RATE|max SECONDS CONNECTIONS CA|- SPEC...
  *
- * CA "-" is plain HTTP; BODY "-" sends GET.  Prints one line:
+ * CA "-" is plain HTTP.  A SPEC is a FILE (POST it to PATH), "-" (GET
+ * PATH), "/other@FILE" or "/other@-" (the same to another path), or steps
+ * joined by "+": a chain, such as kube-scheduler's filter then prioritize
+ * for one pod, sent on one connection, each step once the previous one is
+ * answered.  What is due on the schedule is a chain (a single request is a
+ * chain of one), and its latency runs from when it was due to its last
+ * answer; a step after the first is also timed from when it was sent.
+ *
+ * RATE "max" runs closed-loop instead: each connection starts the next
+ * chain as soon as the last one is answered, for SECONDS, and per_second
+ * says how many chains were answered per second (latencies are then from
+ * each chain's start).
+ *
+ * Prints one line:
  * requests=N errors=N p50_us=... p90_us=... p99_us=... p999_us=... max_us=...
+ * per_second=... and, for chains, sK_p50_us=... sK_p99_us=... per step K.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -35,11 +49,33 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
+#define MAX_STEPS 4
+
+struct request {
+	char *data;
+	size_t len;
+};
+
+struct chain {
+	struct request steps[MAX_STEPS];
+	size_t count;
+};
+
+/* Latencies in ns, grown as needed (closed-loop runs have no fixed total). */
+struct samples {
+	int64_t *values;
+	size_t count;
+	size_t capacity;
+};
+
 struct connection {
 	int fd;
 	mbedtls_net_context net;
 	mbedtls_ssl_context ssl;
-	int64_t due_ns;		/* of the request in flight; -1 when idle */
+	int64_t due_ns;		/* of the chain in flight; -1 when idle */
+	int64_t step_sent_ns;
+	const struct chain *chain;
+	size_t step;
 	char in[1 << 20];
 	size_t in_len;
 };
@@ -57,6 +93,33 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+samples_add(struct samples *s, int64_t value)
+{
+	if (s->count == s->capacity) {
+		s->capacity = s->capacity ? s->capacity * 2 : 4096;
+		if ((s->values = realloc(s->values, s->capacity * sizeof *s->values)) == NULL) {
+			fprintf(stderr, "webhook-load: out of memory\n");
+			exit(1);
+		}
+	}
+	s->values[s->count++] = value;
+}
+
+static int
+compare_int64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static long long
+samples_us(const struct samples *s, double p)
+{
+	return s->count ? (long long)(s->values[(size_t)(p * (double)(s->count - 1))] / 1000) : 0;
 }
 
 static int
@@ -152,14 +215,6 @@ response_length(const char *data, size_t len, int *status)
 	return len >= head + body ? head + body : 0;
 }
 
-static int
-compare_int64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static char *
 read_file(const char *path, size_t *len)
 {
@@ -180,51 +235,93 @@ read_file(const char *path, size_t *len)
 	return data;
 }
 
+/* One step of a SPEC: "FILE", "-", "/path@FILE" or "/path@-". */
+static void
+request_make(struct request *r, const char *host, const char *path, const char *spec)
+{
+	const char *at = spec[0] == '/' ? strchr(spec, '@') : NULL;
+	char *own_path = NULL;
+	int n;
+
+	if (at != NULL) {
+		own_path = strndup(spec, (size_t)(at - spec));
+		path = own_path;
+		spec = at + 1;
+	}
+	if (strcmp(spec, "-") == 0) {
+		n = asprintf(&r->data, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, host);
+		r->len = (size_t)n;
+	} else {
+		size_t len;
+		char *body = read_file(spec, &len);
+
+		n = asprintf(&r->data, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: "
+		    "application/json\r\nContent-Length: %zu\r\n\r\n", path, host, len);
+		r->len = (size_t)n;
+		r->data = realloc(r->data, r->len + len);
+		memcpy(r->data + r->len, body, len);
+		r->len += len;
+		free(body);
+	}
+	free(own_path);
+}
+
+static void
+chain_make(struct chain *chain, const char *host, const char *path, const char *spec)
+{
+	char *copy = strdup(spec), *step, *rest = copy;
+
+	while ((step = strsep(&rest, "+")) != NULL) {
+		if (chain->count == MAX_STEPS) {
+			fprintf(stderr, "webhook-load: at most %d steps in a chain\n", MAX_STEPS);
+			exit(2);
+		}
+		request_make(&chain->steps[chain->count++], host, path, step);
+	}
+	free(copy);
+}
+
+static int
+step_send(struct connection *c)
+{
+	c->step_sent_ns = now_ns();
+	return send_all(c, c->chain->steps[c->step].data, c->chain->steps[c->step].len) < 0 ? -1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct connection *connections;
 	struct epoll_event event, events[256];
-	int64_t *latencies, *backlog, start, interval, next_due, deadline;
+	struct samples latencies = { 0 }, steps[MAX_STEPS] = { { 0 } };
+	int64_t *backlog = NULL, start, interval = 0, next_due, deadline, last_done = 0;
 	size_t sent = 0, done = 0, errors = 0, backlog_head = 0, backlog_tail = 0;
-	size_t total, ncon, nrequests, next_request = 0;
-	char **requests;
-	size_t *request_lens;
+	size_t total = 0, ncon, nchains, next_chain = 0, max_steps = 1;
+	struct chain *chains;
+	bool closed_loop;
 	int epoll, port;
-	double rate, seconds;
+	double rate = 0, seconds;
 
 	if (argc < 9) {
-		fprintf(stderr, "usage: webhook-load HOST PORT PATH RATE SECONDS CONNECTIONS CA|- BODY|-...\n");
+		fprintf(stderr, "usage: webhook-load HOST PORT PATH RATE|max SECONDS CONNECTIONS CA|- SPEC...\n");
 		return 2;
 	}
 	port = atoi(argv[2]);
-	rate = atof(argv[4]);
+	closed_loop = strcmp(argv[4], "max") == 0;
+	if (!closed_loop)
+		rate = atof(argv[4]);
 	seconds = atof(argv[5]);
 	ncon = (size_t)atoi(argv[6]);
-	total = (size_t)(rate * seconds);
-	if (rate <= 0 || seconds <= 0 || ncon == 0 || total == 0)
+	if (!closed_loop)
+		total = (size_t)(rate * seconds);
+	if ((!closed_loop && (rate <= 0 || total == 0)) || seconds <= 0 || ncon == 0)
 		return 2;
-	nrequests = (size_t)argc - 8;
-	requests = calloc(nrequests, sizeof *requests);
-	request_lens = calloc(nrequests, sizeof *request_lens);
-	for (size_t i = 0; i < nrequests; i++) {
-		const char *path = argv[8 + i];
-
-		if (strcmp(path, "-") == 0) {
-			request_lens[i] = (size_t)asprintf(&requests[i],
-			    "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", argv[3], argv[1]);
-		} else {
-			size_t len;
-			char *body = read_file(path, &len);
-
-			request_lens[i] = (size_t)asprintf(&requests[i], "POST %s HTTP/1.1\r\n"
-			    "Host: %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-			    argv[3], argv[1], len);
-			requests[i] = realloc(requests[i], request_lens[i] + len);
-			memcpy(requests[i] + request_lens[i], body, len);
-			request_lens[i] += len;
-			free(body);
-		}
+	nchains = (size_t)argc - 8;
+	chains = calloc(nchains, sizeof *chains);
+	for (size_t i = 0; i < nchains; i++) {
+		chain_make(&chains[i], argv[1], argv[3], argv[8 + i]);
+		if (chains[i].count > max_steps)
+			max_steps = chains[i].count;
 	}
 	if (strcmp(argv[7], "-") != 0) {
 		use_tls = true;
@@ -244,8 +341,8 @@ main(int argc, char **argv)
 		mbedtls_ssl_conf_ca_chain(&ssl_config, &ca, NULL);
 		mbedtls_ssl_conf_rng(&ssl_config, mbedtls_ctr_drbg_random, &drbg);
 	}
-	latencies = calloc(total, sizeof *latencies);
-	backlog = calloc(total, sizeof *backlog);
+	if (!closed_loop)
+		backlog = calloc(total, sizeof *backlog);
 	connections = calloc(ncon, sizeof *connections);
 	epoll = epoll_create1(0);
 	for (size_t i = 0; i < ncon; i++) {
@@ -259,34 +356,49 @@ main(int argc, char **argv)
 		epoll_ctl(epoll, EPOLL_CTL_ADD, connections[i].fd, &event);
 	}
 
-	interval = (int64_t)(1e9 / rate);
+	if (!closed_loop)
+		interval = (int64_t)(1e9 / rate);
 	start = now_ns() + 10000000;
 	next_due = start;
-	deadline = start + (int64_t)(seconds * 1e9) + 5000000000LL;
-	while (done + errors < total && now_ns() < deadline) {
+	deadline = start + (int64_t)(seconds * 1e9) + (closed_loop ? 0 : 5000000000LL);
+	for (;;) {
 		int64_t now = now_ns(), wait_ns;
 		struct timespec timeout;
 		int n;
 
-		while (sent < total && next_due <= now) {
+		if (closed_loop ? now >= deadline :
+		    done + errors >= total || now >= deadline)
+			break;
+		while (!closed_loop && sent < total && next_due <= now) {
 			backlog[backlog_tail++] = next_due;
 			sent++;
 			next_due = start + (int64_t)sent * interval;
 		}
-		for (size_t i = 0; i < ncon && backlog_head < backlog_tail; i++) {
+		for (size_t i = 0; i < ncon; i++) {
 			struct connection *c = &connections[i];
-			size_t r = next_request++ % nrequests;
 
 			if (c->due_ns >= 0)
 				continue;
-			if (send_all(c, requests[r], request_lens[r]) < 0) {
-				errors++;
-				backlog_head++;
-				continue;
+			if (closed_loop) {
+				if (now < start)
+					break;
+				c->due_ns = now;
+			} else if (backlog_head < backlog_tail) {
+				c->due_ns = backlog[backlog_head++];
+			} else {
+				break;
 			}
-			c->due_ns = backlog[backlog_head++];
+			c->chain = &chains[next_chain++ % nchains];
+			c->step = 0;
+			if (step_send(c) != 0) {
+				errors++;
+				c->due_ns = -1;
+			}
 		}
-		wait_ns = sent < total ? next_due - now_ns() : 100000000;
+		if (closed_loop)
+			wait_ns = now < start ? start - now : deadline - now;
+		else
+			wait_ns = sent < total ? next_due - now_ns() : 100000000;
 		if (wait_ns < 0)
 			wait_ns = 0;
 		timeout.tv_sec = wait_ns / 1000000000;
@@ -302,13 +414,30 @@ main(int argc, char **argv)
 			while ((got = receive(c)) > 0) {
 				c->in_len += (size_t)got;
 				while ((len = response_length(c->in, c->in_len, &status)) > 0) {
-					if (status == 200 && c->due_ns >= 0)
-						latencies[done++] = now_ns() - c->due_ns;
-					else
-						errors++;
-					c->due_ns = -1;
+					int64_t t = now_ns();
+
 					memmove(c->in, c->in + len, c->in_len - len);
 					c->in_len -= len;
+					if (c->due_ns < 0)
+						continue;
+					if (status != 200) {
+						errors++;
+						c->due_ns = -1;
+						continue;
+					}
+					samples_add(&steps[c->step], t - (c->step == 0 ?
+					    c->due_ns : c->step_sent_ns));
+					if (++c->step < c->chain->count) {
+						if (step_send(c) != 0) {
+							errors++;
+							c->due_ns = -1;
+						}
+						continue;
+					}
+					samples_add(&latencies, t - c->due_ns);
+					done++;
+					last_done = t;
+					c->due_ns = -1;
 				}
 			}
 			if (got == 0 || got == -1) {
@@ -317,11 +446,19 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	qsort(latencies, done, sizeof *latencies, compare_int64);
-#define PCT(p) (done ? latencies[(size_t)((p) * (double)(done - 1))] / 1000 : 0)
-	printf("requests=%zu errors=%zu p50_us=%lld p90_us=%lld p99_us=%lld p999_us=%lld max_us=%lld\n",
-	    done, errors + (total - done - errors), (long long)PCT(0.5), (long long)PCT(0.9),
-	    (long long)PCT(0.99), (long long)PCT(0.999),
-	    (long long)(done ? latencies[done - 1] / 1000 : 0));
+	qsort(latencies.values, latencies.count, sizeof *latencies.values, compare_int64);
+	printf("requests=%zu errors=%zu p50_us=%lld p90_us=%lld p99_us=%lld p999_us=%lld max_us=%lld"
+	    " per_second=%.1f",
+	    done, errors + (closed_loop ? 0 : total - done - errors),
+	    samples_us(&latencies, 0.5), samples_us(&latencies, 0.9),
+	    samples_us(&latencies, 0.99), samples_us(&latencies, 0.999),
+	    samples_us(&latencies, 1.0),
+	    last_done > start ? (double)done * 1e9 / (double)(last_done - start) : 0.0);
+	for (size_t k = 0; max_steps > 1 && k < max_steps; k++) {
+		qsort(steps[k].values, steps[k].count, sizeof *steps[k].values, compare_int64);
+		printf(" s%zu_p50_us=%lld s%zu_p99_us=%lld", k, samples_us(&steps[k], 0.5),
+		    k, samples_us(&steps[k], 0.99));
+	}
+	printf("\n");
 	return 0;
 }
