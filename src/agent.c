@@ -155,12 +155,12 @@ agent_collect(void *arg, struct planner_pod **pods)
 
 static void
 agent_on_generation(void *arg, const struct generation *generation,
-    const struct plan *plan, bool sizing_changed)
+    const struct plan *plan, bool restart)
 {
 	struct agent *agent = arg;
 
 	if (agent->supervisor != NULL)
-		supervisor_apply(agent->supervisor, generation, plan, sizing_changed);
+		supervisor_apply(agent->supervisor, generation, plan, restart);
 	agent_publish(agent);
 }
 
@@ -671,6 +671,7 @@ agent_new(struct daemon *daemon, char **cause)
 		    &(struct supervisor_options){
 		    .enforcement = conf->enforcement,
 		    .scheduler_bin = conf->scheduler_bin,
+		    .attach_timeout_ms = conf->attach_timeout_ms,
 		    .state_dir = conf->state_dir,
 		    .sysfs_root = conf->sysfs_root,
 		    .hint_pin_path = conf->engine.membership == ENGINE_MEMBERSHIP_HINT ?

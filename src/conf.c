@@ -224,6 +224,7 @@ static const struct conf_key conf_keys[] = {
 	CONF_KEY("node", "sysfs_root", CONF_PATH, sysfs_root),
 	CONF_KEY("enforcement", "mode", CONF_ENFORCEMENT, enforcement),
 	CONF_KEY("enforcement", "scheduler_bin", CONF_STRING, scheduler_bin),
+	CONF_KEY("enforcement", "attach_timeout_ms", CONF_MILLIS, attach_timeout_ms),
 	CONF_KEY("enforcement", "fallback", CONF_FALLBACK, fallback_cgroup),
 	CONF_KEY("enforcement", "exclusive_critical", CONF_BOOL, exclusive_critical),
 	CONF_KEY("enforcement", "cpu_manager_state", CONF_PATH, cpu_manager_state),

@@ -65,6 +65,7 @@ struct conf {
 	bool exclusive_critical;	/* cgroup backend: fence Critical on whole cores */
 	char *cpu_manager_state;	/* the kubelet's, to leave its pods alone */
 	char *scheduler_bin;
+	uint64_t attach_timeout_ms;	/* scx_layered spawn to attached; 0: 30 s */
 
 	/* [priority_mapping] and [planner], read by engine-config.c */
 	struct engine_config engine;

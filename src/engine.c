@@ -162,7 +162,7 @@ engine_pass(struct engine *engine, const char *reason)
 	char **whys = NULL, *cause = NULL, *json = NULL, *notes = NULL;
 	size_t count = 0, notes_len;
 	uint64_t started = uv_hrtime();
-	bool sizing_changed;
+	bool restart;
 	int error;
 
 	engine->passes++;
@@ -201,8 +201,8 @@ engine_pass(struct engine *engine, const char *reason)
 			engine_fail(engine, cause ? cause : strerror(-error));
 			goto out;
 		}
-		sizing_changed = engine->plan == NULL ||
-		    planner_sizing_changed(engine->plan, plan, engine->config.hysteresis_percent);
+		restart = engine->plan == NULL ||
+		    planner_needs_restart(engine->plan, plan, engine->config.hysteresis_percent);
 		planner_free(engine->plan);
 		engine->plan = plan;
 		plan = NULL;
@@ -210,7 +210,7 @@ engine_pass(struct engine *engine, const char *reason)
 		metric_set(engine->generation_number, (double)added->number);
 		log_info("engine: generation %llu from %zu pods in %zu layers (%s)%s",
 		    (unsigned long long)added->number, count, engine->plan->layer_count,
-		    reason, sizing_changed ? "; layer sizes changed" : "");
+		    reason, restart ? "; layer sizes or matches changed" : "");
 		notes_len = strlen(notes);
 		while (notes_len > 0 && notes[notes_len - 1] == '\n')
 			notes_len--;
@@ -218,7 +218,7 @@ engine_pass(struct engine *engine, const char *reason)
 			log_info("engine: generation %llu notes: %.*s",
 			    (unsigned long long)added->number, (int)notes_len, notes);
 		if (engine->callbacks.generation != NULL)
-			engine->callbacks.generation(engine->arg, added, engine->plan, sizing_changed);
+			engine->callbacks.generation(engine->arg, added, engine->plan, restart);
 	}
 	free(engine->last_error);
 	engine->last_error = NULL;

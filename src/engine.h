@@ -50,10 +50,11 @@ struct engine_callbacks {
 	 * engine.
 	 */
 	size_t (*collect)(void *arg, struct planner_pod **pods);
-	/* A new generation; sizing_changed says whether layer sizes moved
-	 * beyond the hysteresis band (a scheduler restart is due). */
+	/* A new generation; restart says whether a running scheduler must
+	 * restart to take it (planner_needs_restart: layer sizes moved beyond
+	 * the hysteresis band, or matches changed). */
 	void (*generation)(void *arg, const struct generation *generation,
-	    const struct plan *plan, bool sizing_changed);
+	    const struct plan *plan, bool restart);
 	/* The per-tier pod counts and CPU requests changed. */
 	void (*distribution)(void *arg, const struct qos_distribution *distribution);
 	/* Every successful pass, with each pod's tier filled in: what an

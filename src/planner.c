@@ -1761,6 +1761,27 @@ planner_sizing_changed(const struct plan *old, const struct plan *new,
 	return false;
 }
 
+bool
+planner_needs_restart(const struct plan *old, const struct plan *new,
+    unsigned band_percent)
+{
+	if (planner_sizing_changed(old, new, band_percent))
+		return true;
+	if (old == NULL || new == NULL)
+		return false;
+	/* Same layer count and names here: compare each layer's matches. */
+	for (size_t i = 0; i < old->layer_count; i++) {
+		const struct plan_layer *a = &old->layers[i], *b = &new->layers[i];
+
+		if (a->match_count != b->match_count)
+			return true;
+		for (size_t m = 0; m < a->match_count; m++)
+			if (!planner_match_equal(&a->matches[m], &b->matches[m]))
+				return true;
+	}
+	return false;
+}
+
 const char *
 planner_layer_of(const struct plan *plan, const char *pod_uid)
 {

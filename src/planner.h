@@ -17,7 +17,8 @@
  * mean nothing to do.  In hint mode membership never reaches the JSON, and
  * planner_sizing_changed() with the hysteresis band says whether the small
  * sizing drift a pod brings is worth a restart; in cgroup mode a pod
- * arriving changes the matches themselves.
+ * arriving changes the matches themselves, which always takes a restart
+ * (planner_needs_restart()).
  */
 #ifndef TEMPER_PLANNER_H
 #define TEMPER_PLANNER_H
@@ -173,6 +174,16 @@ bool planner_equal(const struct plan *a, const struct plan *b);
  * alone is not sizing (in hint mode it needs no restart).
  */
 bool planner_sizing_changed(const struct plan *old, const struct plan *new,
+    unsigned band_percent);
+
+/*
+ * Whether a running scx_layered must be restarted to take new: its sizing
+ * moved beyond the band, or a layer's matches changed.  scx_layered reads
+ * its matches once, at start, so with cgroup membership a pod arriving or
+ * leaving (its CgroupPrefix) needs a restart; with hint membership the tier
+ * layers match constant HintEquals and pods move through the map instead.
+ */
+bool planner_needs_restart(const struct plan *old, const struct plan *new,
     unsigned band_percent);
 
 /* The name of the layer holding the pod, or NULL. */

@@ -1132,7 +1132,7 @@ supervisor_recheck(struct supervisor *supervisor)
 
 int
 supervisor_apply(struct supervisor *supervisor, const struct generation *generation,
-    const struct plan *plan, bool sizing_changed)
+    const struct plan *plan, bool restart)
 {
 	char *cause = NULL;
 	int error;
@@ -1158,8 +1158,8 @@ supervisor_apply(struct supervisor *supervisor, const struct generation *generat
 		supervisor_spawn(supervisor);
 		break;
 	case SUPERVISOR_STOOD_DOWN:
-		if (sizing_changed) {
-			log_info("scheduler supervisor: generation %llu changes sizing; "
+		if (restart) {
+			log_info("scheduler supervisor: generation %llu changes sizing or matches; "
 			    "trying scx_layered again",
 			    (unsigned long long)generation->number);
 			supervisor_forget_crashes(supervisor);
@@ -1168,9 +1168,10 @@ supervisor_apply(struct supervisor *supervisor, const struct generation *generat
 		break;
 	case SUPERVISOR_STARTING:
 	case SUPERVISOR_ENFORCING:
-		if (!sizing_changed) {
+		if (!restart) {
 			log_debug("scheduler supervisor: generation %llu keeps sizing within "
-			    "the band: no restart", (unsigned long long)generation->number);
+			    "the band and the matches: no restart",
+			    (unsigned long long)generation->number);
 			break;
 		}
 		supervisor->restart_pending = true;
@@ -1178,7 +1179,7 @@ supervisor_apply(struct supervisor *supervisor, const struct generation *generat
 		supervisor->gap_pending = true;
 		supervisor_request_stop(supervisor);
 		supervisor_set_state(supervisor, SUPERVISOR_RESTARTING,
-		    "generation %llu changes sizing: restarting scx_layered",
+		    "generation %llu changes sizing or matches: restarting scx_layered",
 		    (unsigned long long)generation->number);
 		break;
 	default:
@@ -1348,7 +1349,7 @@ supervisor_register_metrics(struct supervisor *supervisor, struct metrics *metri
 		supervisor->state_series[i] = metrics_series(family, value);
 	}
 	family = metrics_family(metrics, METRIC_COUNTER, "temper_scheduler_restarts_total",
-	    "scx_layered restarts for a new sizing", NULL, NULL, 0);
+	    "scx_layered restarts for a new sizing or new matches", NULL, NULL, 0);
 	supervisor->restarts_series = family != NULL ? metrics_series0(family) : NULL;
 	family = metrics_family(metrics, METRIC_COUNTER, "temper_scheduler_crashes_total",
 	    "scx_layered exits nobody asked for (or attaches that never came)",

@@ -12,9 +12,11 @@
  * updates.  Killing the agent therefore kills scx_layered, its struct_ops
  * link closes and the kernel returns every task to the stock scheduler.
  *
- * Restarts happen only when a generation moves sizing beyond the planner's
- * hysteresis band (sizing_changed); membership moves through the hint table
- * (supervisor_set_cgroup_tiers, in the kernel, no restart).  A restart's gap
+ * Restarts happen only when a generation needs one (restart, from
+ * planner_needs_restart: sizing beyond the planner's hysteresis band, or
+ * changed matches, as a pod arriving brings with cgroup membership); with
+ * hint membership pods move through the hint table (in the kernel, no
+ * restart).  A restart's gap
  * runs from the SIGTERM to the new scheduler seen attached (sysfs
  * kernel/sched_ext/state "enabled" and root/ops "layered...").  A scheduler
  * that exits unasked is a crash: restarted after a jittered exponential
@@ -118,10 +120,11 @@ const struct scx_gate *supervisor_gate(const struct supervisor *supervisor);
  * supervisor observing or stood down tries again when it now passes. */
 void supervisor_recheck(struct supervisor *supervisor);
 
-/* A new generation: written, then started or restarted as sizing says. */
+/* A new generation: written, then started, or restarted when restart says
+ * the running scheduler cannot take it otherwise. */
 int supervisor_apply(struct supervisor *supervisor,
     const struct generation *generation, const struct plan *plan,
-    bool sizing_changed);
+    bool restart);
 
 /*
  * The pods' cgroups (kernfs ids, hint_map_cgroup_id) and their tiers.  A

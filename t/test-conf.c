@@ -35,7 +35,8 @@ main(void)
 	    "request_timeout_ms = 300\nidle_timeout_ms = 400\nmax_connections = 5\n"
 	    "[kubernetes]\nkubeconfig = \"/kc\"\nnode_name = \"n1\"\nlegacy_annotations = false\n"
 	    "[node]\ncgroup_root = \"/cg\"\nsysfs_root = \"/sy\"\n"
-	    "[enforcement]\nmode = \"cgroup\"\nscheduler_bin = \"/bin/scx\"\n",
+	    "[enforcement]\nmode = \"cgroup\"\nscheduler_bin = \"/bin/scx\"\n"
+	    "attach_timeout_ms = 240000\n",
 	    &cause) == 0, "a file with every key parses (%s)", cause ? cause : "ok");
 	ok(conf.roles == (CONF_ROLE_AGENT | CONF_ROLE_WEBHOOK), "roles from an array");
 	is_str(conf.listen, "127.0.0.1:1", "listen");
@@ -51,6 +52,7 @@ main(void)
 	ok(!conf.legacy_annotations, "legacy_annotations");
 	is_str(conf.cgroup_root, "/cg", "cgroup_root");
 	ok(conf.enforcement == CONF_ENFORCEMENT_CGROUP, "enforcement mode");
+	is_int(conf.attach_timeout_ms, 240000, "attach_timeout_ms");
 
 	/* A failed parse leaves the previous configuration whole. */
 	ok(parse(&conf, "[daemon]\nlisten = \"1.2.3.4:5\"\n[http]\nmax_connections = 0\n",

@@ -607,6 +607,8 @@ test_comparisons(void)
 	    "  its sizing moved (weight), beyond a 0%% band");
 	ok(!planner_sizing_changed(before, after, 10),
 	    "  but not beyond a 10%% band: no restart");
+	ok(!planner_needs_restart(before, after, 10),
+	    "  and its matches are the tier's HintEquals: no restart due");
 	planner_free(after);
 
 	for (int i = 0; i < 20; i++)
@@ -620,6 +622,9 @@ test_comparisons(void)
 	    !planner_sizing_changed(NULL, NULL, 10), "NULL plans compare sanely");
 	planner_free(after);
 
+	ok(planner_needs_restart(before, NULL, 10) &&
+	    !planner_needs_restart(NULL, NULL, 10), "NULL plans: restart sanely");
+
 	/* Input order never matters. */
 	after = scenario_plan(s, NULL);
 	for (size_t i = 0; i < s->count / 2; i++) {
@@ -631,6 +636,28 @@ test_comparisons(void)
 	planner_free(before);
 	before = scenario_plan(s, NULL);
 	ok(planner_equal(before, after), "reversed input: identical plan");
+	planner_free(before);
+	planner_free(after);
+	scenario_free(s);
+
+	/*
+	 * Cgroup membership: the same pod arriving adds its CgroupPrefix to
+	 * the tier's matches, which scx_layered reads only at start.
+	 */
+	s = scenario_new(15, topology_synthetic(1, 2, 8, 2));
+	for (int i = 0; i < 19; i++)
+		scenario_burstable(s, "temper-high", 100000, 200);
+	before = scenario_plan(s, NULL);
+	scenario_burstable(s, "temper-high", 100000, 100);
+	after = scenario_plan(s, NULL);
+	ok(!planner_sizing_changed(before, after, 10),
+	    "cgroup mode: a new pod within the band leaves sizing alone");
+	ok(planner_needs_restart(before, after, 10),
+	    "  but its CgroupPrefix is a new match: restart due");
+	planner_free(before);
+	before = scenario_plan(s, NULL);
+	ok(!planner_needs_restart(before, after, 0),
+	    "  the same pods planned again need none");
 	planner_free(before);
 	planner_free(after);
 	scenario_free(s);

@@ -116,7 +116,7 @@ NODE_DASHBOARD = {
         ts("Scheduler restarts and crashes",
            [("sum(increase(temper_scheduler_restarts_total{%s}[%s]))" % (SEL, RATE), "restarts"),
             ("sum(increase(temper_scheduler_crashes_total{%s}[%s]))" % (SEL, RATE), "crashes")],
-           description="Restarts for a new sizing, and exits nobody asked for."),
+           description="Restarts for a new sizing or new matches, and exits nobody asked for."),
         ts("Scheduler restart gap p99",
            [(p99("temper_scheduler_gap_seconds", "job", SEL), "p99")], unit="s",
            description="SIGTERM to the old scx_layered until the new one is attached: "
