@@ -45,6 +45,19 @@ agent_api_generation_param(const struct http_request *request, const char *name,
 	return value;
 }
 
+/* The supervisor's scheduler is (or is being) put in charge. */
+static bool
+agent_scheduler_runs(const struct agent *agent)
+{
+	enum supervisor_state state;
+
+	if (agent->supervisor == NULL)
+		return false;
+	state = supervisor_state(agent->supervisor);
+	return state != SUPERVISOR_OFF && state != SUPERVISOR_OBSERVE &&
+	    state != SUPERVISOR_STOOD_DOWN;
+}
+
 static void
 agent_api_status(struct http_request *request, void *arg)
 {
@@ -83,7 +96,8 @@ agent_api_status(struct http_request *request, void *arg)
 	    conf_enforcement_name(agent->daemon->conf.enforcement));
 	cJSON_AddStringToObject(enforcement, "state", agent_enforcement_state(agent));
 	cJSON_AddStringToObject(enforcement, "reason", safe_mode ?
-	    "safe mode stands enforcement down" : agent->enforce != NULL ?
+	    "safe mode stands enforcement down" : agent_scheduler_runs(agent) ?
+	    "scx_layered enforces the plan (sched_ext)" : agent->enforce != NULL ?
 	    "the cgroup backend: cpu.idle for low and background pods" :
 	    "no enforcement backend runs: plans are computed and published only");
 	if (agent->enforce != NULL)
