@@ -9,12 +9,24 @@
 # and a SIGKILL of the agent each return the guest to the fair class within
 # a printed time.  scx_layered's attach takes 40-60 s under TCG (its BPF
 # verified in emulation), so the agent's attach_timeout_ms is raised.
+#
+# MEMBERSHIP (cgroup, the default, or hint) is the planner's membership:
+# with cgroup the tier layers match each pod's CgroupPrefix and a pod
+# arriving restarts scx_layered (the gap is measured); with hint they match
+# HintEquals and the agent's task-hint map moves the pod's tasks with no
+# restart (t/vm/41-agent-scx-hint.sh).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP_SRCDIR/t/vm/lib.sh"
 . "$TOP_SRCDIR/t/scx/versions.sh"
 vm_require
 [ -x "$TEMPERD" ] || skip_all "$TEMPERD is not built"
 why=$("$TOP_SRCDIR/t/scx/available" 2>&1) || skip_all "$why"
+MEMBERSHIP=${MEMBERSHIP:-cgroup}
+case $MEMBERSHIP in
+cgroup) match=CgroupPrefix ;;
+hint) match=HintEquals ;;
+*) bail "MEMBERSHIP must be cgroup or hint, not '$MEMBERSHIP'" ;;
+esac
 vm_cluster
 
 read -r db_uid db_qos <<<"$(vm_pod db temper-critical 500m)"
@@ -31,7 +43,9 @@ in_pod "$batch" $SPINNER >/dev/null
 report state_before "$(scx_state)"
 
 agent_start agent scx 8081 "scheduler_bin = \"$SCX_LAYERED_BIN\"
-attach_timeout_ms = 240000"
+attach_timeout_ms = 240000
+[planner]
+membership = \"$MEMBERSHIP\""
 wait_until 180000 agent_ready
 report ready "$(agent_ready && echo yes)"
 wait_until 180000 state_is enabled
@@ -127,7 +141,7 @@ report state_killed "$(scx_state)"
 report scx_left "$(pgrep -x scx_layered | wc -l)"
 GUEST
 vm_guest scx $(vm_cluster_options) --timeout 1200 \
-	--env "DB_UID=$db_uid" --env "DB_QOS=$db_qos" --env "BATCH_UID=$batch_uid" --env "BATCH_QOS=$batch_qos" \
+	--env "MEMBERSHIP=$MEMBERSHIP" --env "DB_UID=$db_uid" --env "DB_QOS=$db_qos" --env "BATCH_UID=$batch_uid" --env "BATCH_QOS=$batch_qos" \
 	-- "$TMP/guest.sh"
 is "$VM_STATUS" 0 "the guest ran the scenario"
 is "$(vm_value scx state_before)" disabled "sched_ext is disabled before the agent"
@@ -136,10 +150,16 @@ is "$(vm_value scx state)" enabled "the gate passes and the agent's scx_layered 
 like "$(vm_value scx ops)" '^layered(_|$)' "... root/ops names layered"
 is "$(vm_value scx enforcement)" scx/enforcing "status says scx_layered enforces (mode scx, state enforcing)"
 like "$(vm_value scx config_layers)" '^critical,background,.*open$' "the served configuration has the critical, background and system layers"
-diag "the critical layer matches by $(vm_value scx config_match) (CgroupPrefix: by cgroup; HintEquals: through the task-hint map)"
+is "$(vm_value scx config_match)" "$match" "membership $MEMBERSHIP: the tier layers match by $match"
 like "$(vm_value scx critical_tasks)" '^([1-9][0-9]*) of \1$' "the critical pod's tasks are in the critical layer (stats socket)"
 like "$(vm_value scx background_tasks)" '^([1-9][0-9]*) of \1$' "the background pod's tasks are in the background layer"
 like "$(vm_value scx background_with_late)" '^([1-9][0-9]*) of \1$' "a pod arriving joins the background layer"
+if [ "$MEMBERSHIP" = cgroup ]; then
+	is "$(vm_value scx restarted_for_arrival)" yes "... by a restart of scx_layered (a new CgroupPrefix match)"
+else
+	is "$(vm_value scx restarted_for_arrival)" no "... through the hint map, with no restart"
+	is "$(vm_value scx arrival_gap_ms)" 0 "... and no gap: sched_ext stays enabled throughout"
+fi
 diag "arrival: $(vm_value scx arrival_ms) ms to its layer; scheduler restarted: $(vm_value scx restarted_for_arrival); longest gap with sched_ext not enabled: $(vm_value scx arrival_gap_ms) ms (TCG)"
 like "$(vm_value scx background_after_leaving)" '^([1-9][0-9]*) of \1$' "a pod leaving leaves the layer"
 is "$(vm_value scx state_after_leaving)" enabled "... with the scheduler still attached"

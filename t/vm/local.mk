@@ -5,7 +5,7 @@
 # t/vm/build has filled the cache; otherwise check-vm says it skipped and why.
 
 vm_scripts = t/vm/10-boot.sh t/vm/20-scx-layered.sh t/vm/30-agent-cgroup.sh \
-	t/vm/40-agent-scx.sh
+	t/vm/40-agent-scx.sh t/vm/41-agent-scx-hint.sh
 vm_files = t/vm/README.md t/vm/versions.sh t/vm/build t/vm/available t/vm/run \
 	t/vm/guest.config t/vm/guest-init t/vm/lib.sh t/vm/guest-lib.sh \
 	t/perf/colocation-vm.sh
