@@ -18,6 +18,7 @@ core_sources = \
 	src/http-server.c src/http-server.h \
 	src/http-router.c src/http-router.h \
 	src/metrics.c src/metrics.h \
+	src/number-format.c src/number-format.h \
 	src/readiness.c src/readiness.h \
 	src/common-routes.c src/common-routes.h \
 	src/daemon.c src/daemon.h

@@ -13,7 +13,7 @@ AM_TESTS_ENVIRONMENT = \
 
 # Foundation.
 core_unit_tests = t/test-toml t/test-conf t/test-router t/test-metrics \
-	t/test-backoff t/test-bpf-pipeline
+	t/test-number-format t/test-backoff t/test-bpf-pipeline
 core_helper_scripts = t/rawhttp.py
 core_scripts = t/10-daemon.sh t/11-http-limits.sh t/12-tls.sh \
 	t/13-signals.sh t/14-toml-test.sh t/15-fuzz-smoke.sh t/16-man.sh
@@ -121,6 +121,8 @@ t_toml_decoder_SOURCES = t/toml-decoder.c
 t_test_conf_SOURCES = t/test-conf.c t/tap.h
 t_test_router_SOURCES = t/test-router.c t/tap.h
 t_test_metrics_SOURCES = t/test-metrics.c t/tap.h
+t_test_number_format_SOURCES = t/test-number-format.c t/tap.h
+t_test_number_format_LDADD = $(LDADD) -lm
 t_test_backoff_SOURCES = t/test-backoff.c t/tap.h
 t_test_bpf_pipeline_SOURCES = t/test-bpf-pipeline.c t/tap.h
 
