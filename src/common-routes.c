@@ -64,16 +64,14 @@ static void
 common_routes_metrics(struct http_request *request, void *arg)
 {
 	struct common_routes *routes = arg;
-	struct buf out = BUF_INIT;
+	const char *text;
+	size_t len;
 
-	if (metrics_render(routes->metrics, &out) != 0) {
-		buf_free(&out);
+	if (metrics_scrape(routes->metrics, &text, &len) != 0) {
 		http_respond_error(request, 500, "out of memory rendering metrics");
 		return;
 	}
-	http_respond(request, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    out.data ? out.data : "", out.len);
-	buf_free(&out);
+	http_respond(request, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 }
 
 int

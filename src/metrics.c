@@ -4,32 +4,43 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "metrics.h"
+#include "number-format.h"
 
+/*
+ * Labels never change, so each series keeps the text of its lines up to
+ * the value ("name{labels} "), made when the series is created: rendering
+ * is then one copy and one number per line.
+ */
 struct metric_series {
 	struct metric_series *next;
 	const struct metric_family *family;
-	char *labels;		/* rendered: name="value",... (escaped), "" for none */
+	char *values;		/* the label values, each NUL-terminated, back to back */
 	double value;		/* counter or gauge; sum for a histogram */
 	uint64_t count;		/* histogram observations */
 	uint64_t *bucket_counts;	/* per bucket, not cumulative */
+	char *text;		/* every line's text before its value */
+	size_t text_len;
+	size_t *line_ends;	/* histograms: where each line's text ends */
 };
 
 struct metric_family {
 	struct metric_family *next;
 	enum metric_type type;
 	char *name;
-	char *help;
+	char *header;		/* "# HELP ...\n# TYPE ...\n" */
+	size_t header_len;
 	char **label_names;
 	size_t label_count;
 	double *buckets;
@@ -40,7 +51,8 @@ struct metric_family {
 };
 
 struct metrics_process {
-	struct timespec collected;	/* when /proc was last read */
+	int statm_fd;		/* /proc/self/statm, kept open, or -1 */
+	long page_size;
 	struct metric_series *cpu;
 	struct metric_series *resident;
 	struct metric_series *virtual_memory;
@@ -60,6 +72,8 @@ struct metrics {
 	struct metrics_collector *collectors;
 	size_t collector_count;
 	struct metrics_process process;
+	size_t render_len;	/* of the last render: the next one reserves it */
+	struct buf scrape;	/* metrics_scrape's text, reused */
 };
 
 const double metrics_latency_buckets[] = {
@@ -69,7 +83,11 @@ const double metrics_latency_buckets[] = {
 const size_t metrics_latency_bucket_count =
     sizeof metrics_latency_buckets / sizeof metrics_latency_buckets[0];
 
-static int metrics_format_double(struct buf *out, double value);
+static const char *const metrics_type_names[] = {
+	[METRIC_COUNTER] = "counter",
+	[METRIC_GAUGE] = "gauge",
+	[METRIC_HISTOGRAM] = "histogram",
+};
 
 struct metrics *
 metrics_new(void)
@@ -79,14 +97,17 @@ metrics_new(void)
 	if ((metrics = calloc(1, sizeof *metrics)) == NULL)
 		return NULL;
 	metrics->families_tail = &metrics->families;
+	metrics->process.statm_fd = -1;
 	return metrics;
 }
 
 static void
 metrics_series_free(struct metric_series *series)
 {
-	free(series->labels);
+	free(series->values);
 	free(series->bucket_counts);
+	free(series->text);
+	free(series->line_ends);
 	free(series);
 }
 
@@ -115,7 +136,7 @@ metrics_family_free(struct metric_family *family)
 	free(family->bucket_labels);
 	free(family->buckets);
 	free(family->name);
-	free(family->help);
+	free(family->header);
 	free(family);
 }
 
@@ -130,7 +151,10 @@ metrics_free(struct metrics *metrics)
 		next = family->next;
 		metrics_family_free(family);
 	}
+	if (metrics->process.statm_fd >= 0)
+		close(metrics->process.statm_fd);
 	free(metrics->collectors);
+	buf_free(&metrics->scrape);
 	free(metrics);
 }
 
@@ -164,12 +188,32 @@ metrics_valid_name(const char *name, bool label)
 	return true;
 }
 
+/* Label values escape backslash, double quote and newline; help text the first two. */
+static int
+metrics_escape(struct buf *out, const char *value, bool help)
+{
+	int error = 0;
+
+	for (const char *p = value; *p != '\0' && error == 0; p++) {
+		if (*p == '\\')
+			error = buf_puts(out, "\\\\");
+		else if (*p == '\n')
+			error = buf_puts(out, "\\n");
+		else if (*p == '"' && !help)
+			error = buf_puts(out, "\\\"");
+		else
+			error = buf_append(out, p, 1);
+	}
+	return error;
+}
+
 struct metric_family *
 metrics_family(struct metrics *metrics, enum metric_type type,
     const char *name, const char *help, const char *const *label_names,
     const double *buckets, size_t bucket_count)
 {
 	struct metric_family *family;
+	struct buf header = BUF_INIT;
 	size_t label_count = 0;
 
 	for (family = metrics->families; family != NULL; family = family->next) {
@@ -204,10 +248,15 @@ metrics_family(struct metrics *metrics, enum metric_type type,
 	family->type = type;
 	family->series_tail = &family->series;
 	family->name = strdup(name);
-	family->help = strdup(help);
 	family->label_names = calloc(label_count + 1, sizeof *family->label_names);
-	if (family->name == NULL || family->help == NULL || family->label_names == NULL)
+	if (family->name == NULL || family->label_names == NULL)
 		goto fail;
+	if (buf_printf(&header, "# HELP %s ", name) != 0 ||
+	    metrics_escape(&header, help, true) != 0 ||
+	    buf_printf(&header, "\n# TYPE %s %s\n", name, metrics_type_names[type]) != 0)
+		goto fail;
+	family->header_len = header.len;
+	family->header = buf_detach(&header);
 	for (size_t i = 0; i < label_count; i++) {
 		if ((family->label_names[i] = strdup(label_names[i])) == NULL)
 			goto fail;
@@ -221,77 +270,127 @@ metrics_family(struct metrics *metrics, enum metric_type type,
 		memcpy(family->buckets, buckets, bucket_count * sizeof *buckets);
 		family->bucket_count = bucket_count;
 		for (size_t i = 0; i < bucket_count; i++) {
-			struct buf label = BUF_INIT;
+			char bound[NUMBER_FORMAT_MAX];
 
-			if (metrics_format_double(&label, buckets[i]) != 0)
+			number_format_double(bound, buckets[i]);
+			if ((family->bucket_labels[i] = strdup(bound)) == NULL)
 				goto fail;
-			family->bucket_labels[i] = buf_detach(&label);
 		}
 	}
 	*metrics->families_tail = family;
 	metrics->families_tail = &family->next;
 	return family;
 fail:
+	buf_free(&header);
 	metrics_family_free(family);
 	errno = ENOMEM;
 	return NULL;
 }
 
-/* Label values escape backslash, double quote and newline. */
-static int
-metrics_escape(struct buf *out, const char *value, bool help)
+/* Do label_values name this series?  No allocation: hot paths look up too. */
+static bool
+metrics_series_matches(const struct metric_series *series,
+    const char *const *label_values)
 {
+	const char *stored = series->values;
+
+	for (size_t i = 0; i < series->family->label_count; i++) {
+		const char *value = label_values[i] ? label_values[i] : "";
+
+		if (strcmp(stored, value) != 0)
+			return false;
+		stored += strlen(stored) + 1;
+	}
+	return true;
+}
+
+/*
+ * The text of each line before its value.  A counter or gauge has one
+ * line, "name{labels} "; a histogram one per bucket, then +Inf, _sum and
+ * _count.
+ */
+static int
+metrics_series_text(struct metric_series *series, const char *labels)
+{
+	const struct metric_family *family = series->family;
+	const char *open = labels[0] != '\0' ? "{" : "", *close = labels[0] != '\0' ? "}" : "";
+	const char *sep = labels[0] != '\0' ? "," : "";
+	struct buf text = BUF_INIT;
+	size_t line = 0;
 	int error = 0;
 
-	for (const char *p = value; *p != '\0' && error == 0; p++) {
-		if (*p == '\\')
-			error = buf_puts(out, "\\\\");
-		else if (*p == '\n')
-			error = buf_puts(out, "\\n");
-		else if (*p == '"' && !help)
-			error = buf_puts(out, "\\\"");
-		else
-			error = buf_append(out, p, 1);
+	if (family->type != METRIC_HISTOGRAM) {
+		if ((error = buf_printf(&text, "%s%s%s%s ", family->name, open, labels, close)) != 0)
+			return error;
+		series->text_len = text.len;
+		series->text = buf_detach(&text);
+		return 0;
 	}
-	return error;
+	series->line_ends = calloc(family->bucket_count + 3, sizeof *series->line_ends);
+	if (series->line_ends == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i <= family->bucket_count && error == 0; i++) {
+		error = buf_printf(&text, "%s_bucket{%s%sle=\"%s\"} ", family->name, labels, sep,
+		    i < family->bucket_count ? family->bucket_labels[i] : "+Inf");
+		series->line_ends[line++] = text.len;
+	}
+	if (error == 0)
+		error = buf_printf(&text, "%s_sum%s%s%s ", family->name, open, labels, close);
+	series->line_ends[line++] = text.len;
+	if (error == 0)
+		error = buf_printf(&text, "%s_count%s%s%s ", family->name, open, labels, close);
+	series->line_ends[line++] = text.len;
+	if (error != 0) {
+		buf_free(&text);
+		return error;
+	}
+	series->text_len = text.len;
+	series->text = buf_detach(&text);
+	return 0;
 }
 
 struct metric_series *
 metrics_series(struct metric_family *family, const char *const *label_values)
 {
-	struct buf labels = BUF_INIT;
+	struct buf labels = BUF_INIT, values = BUF_INIT;
 	struct metric_series *series;
 
-	for (size_t i = 0; i < family->label_count; i++) {
-		if (buf_printf(&labels, "%s%s=\"", i ? "," : "", family->label_names[i]) != 0 ||
-		    metrics_escape(&labels, label_values[i] ? label_values[i] : "", false) != 0 ||
-		    buf_puts(&labels, "\"") != 0)
-			goto fail;
-	}
-	if (labels.data == NULL && buf_reserve(&labels, 0) != 0)
-		goto fail;
 	for (series = family->series; series != NULL; series = series->next) {
-		if (strcmp(series->labels, labels.data) == 0) {
-			buf_free(&labels);
+		if (metrics_series_matches(series, label_values))
 			return series;
-		}
 	}
 	if ((series = calloc(1, sizeof *series)) == NULL)
 		goto fail;
+	series->family = family;
+	for (size_t i = 0; i < family->label_count; i++) {
+		const char *value = label_values[i] ? label_values[i] : "";
+
+		if (buf_printf(&labels, "%s%s=\"", i ? "," : "", family->label_names[i]) != 0 ||
+		    metrics_escape(&labels, value, false) != 0 ||
+		    buf_puts(&labels, "\"") != 0 ||
+		    buf_append(&values, value, strlen(value) + 1) != 0)
+			goto fail;
+	}
+	if ((labels.data == NULL && buf_reserve(&labels, 0) != 0) ||
+	    (values.data == NULL && buf_reserve(&values, 0) != 0))
+		goto fail;
 	if (family->type == METRIC_HISTOGRAM && family->bucket_count > 0) {
 		series->bucket_counts = calloc(family->bucket_count, sizeof *series->bucket_counts);
-		if (series->bucket_counts == NULL) {
-			free(series);
+		if (series->bucket_counts == NULL)
 			goto fail;
-		}
 	}
-	series->family = family;
-	series->labels = buf_detach(&labels);
+	if (metrics_series_text(series, labels.data) != 0)
+		goto fail;
+	series->values = buf_detach(&values);
+	buf_free(&labels);
 	*family->series_tail = series;
 	family->series_tail = &series->next;
 	return series;
 fail:
+	if (series != NULL)
+		metrics_series_free(series);
 	buf_free(&labels);
+	buf_free(&values);
 	errno = ENOMEM;
 	return NULL;
 }
@@ -360,129 +459,148 @@ metric_histogram_count(const struct metric_series *series)
 	return series->count;
 }
 
-static int
-metrics_format_double(struct buf *out, double value)
+/* Write a series' lines at p, which has room for them; returns their end. */
+static char *
+metrics_render_series(const struct metric_series *series, char *p)
 {
-	if (isnan(value))
-		return buf_puts(out, "NaN");
-	if (isinf(value))
-		return buf_puts(out, value > 0 ? "+Inf" : "-Inf");
-	if (value == (double)(int64_t)value && fabs(value) < 1e15)
-		return buf_printf(out, "%lld", (long long)value);
-	return buf_printf(out, "%.15g", value);
-}
-
-static int
-metrics_render_histogram(const struct metric_family *family,
-    const struct metric_series *series, struct buf *out)
-{
-	const char *sep = series->labels[0] != '\0' ? "," : "";
+	const struct metric_family *family = series->family;
 	uint64_t cumulative = 0;
-	int error = 0;
+	size_t start = 0;
 
-	for (size_t i = 0; i < family->bucket_count && error == 0; i++) {
-		cumulative += series->bucket_counts[i];
-		error = buf_printf(out, "%s_bucket{%s%sle=\"%s\"} %llu\n", family->name,
-		    series->labels, sep, family->bucket_labels[i],
-		    (unsigned long long)cumulative);
+	if (family->type != METRIC_HISTOGRAM) {
+		memcpy(p, series->text, series->text_len);
+		p += series->text_len;
+		p += number_format_double(p, series->value);
+		*p++ = '\n';
+		return p;
 	}
-	if (error == 0)
-		error = buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", family->name,
-		    series->labels, sep, (unsigned long long)series->count);
-	if (error == 0)
-		error = buf_printf(out, "%s_sum%s%s%s ", family->name,
-		    series->labels[0] ? "{" : "", series->labels, series->labels[0] ? "}" : "");
-	if (error == 0)
-		error = metrics_format_double(out, series->value);
-	if (error == 0)
-		error = buf_printf(out, "\n%s_count%s%s%s %llu\n", family->name,
-		    series->labels[0] ? "{" : "", series->labels, series->labels[0] ? "}" : "",
-		    (unsigned long long)series->count);
-	return error;
+	/* The buckets (cumulative), +Inf, _sum and _count. */
+	for (size_t line = 0; line < family->bucket_count + 3; line++) {
+		size_t end = series->line_ends[line];
+
+		memcpy(p, series->text + start, end - start);
+		p += end - start;
+		start = end;
+		if (line < family->bucket_count) {
+			cumulative += series->bucket_counts[line];
+			p += number_format_u64(p, cumulative);
+		} else if (line == family->bucket_count + 1) {
+			p += number_format_double(p, series->value);
+		} else {
+			p += number_format_u64(p, series->count);
+		}
+		*p++ = '\n';
+	}
+	return p;
 }
 
 int
 metrics_render(struct metrics *metrics, struct buf *out)
 {
-	static const char *const type_names[] = {
-		[METRIC_COUNTER] = "counter",
-		[METRIC_GAUGE] = "gauge",
-		[METRIC_HISTOGRAM] = "histogram",
-	};
 	const struct metric_family *family;
 	const struct metric_series *series;
-	int error = 0;
+	size_t start = out->len;
+	int error;
 
 	for (size_t i = 0; i < metrics->collector_count; i++)
 		metrics->collectors[i].collect(metrics, metrics->collectors[i].arg);
 
-	for (family = metrics->families; family != NULL && error == 0; family = family->next) {
-		error = buf_printf(out, "# HELP %s ", family->name);
-		if (error == 0)
-			error = metrics_escape(out, family->help, true);
-		if (error == 0)
-			error = buf_printf(out, "\n# TYPE %s %s\n", family->name,
-			    type_names[family->type]);
-		for (series = family->series; series != NULL && error == 0; series = series->next) {
-			if (family->type == METRIC_HISTOGRAM) {
-				error = metrics_render_histogram(family, series, out);
-				continue;
-			}
-			if (series->labels[0] != '\0')
-				error = buf_printf(out, "%s{%s} ", family->name, series->labels);
-			else
-				error = buf_printf(out, "%s ", family->name);
-			if (error == 0)
-				error = metrics_format_double(out, series->value);
-			if (error == 0)
-				error = buf_puts(out, "\n");
+	/* One allocation in the usual case: the text is as long as last time. */
+	if ((error = buf_reserve(out, metrics->render_len)) != 0)
+		return error;
+	for (family = metrics->families; family != NULL; family = family->next) {
+		if ((error = buf_append(out, family->header, family->header_len)) != 0)
+			return error;
+		for (series = family->series; series != NULL; series = series->next) {
+			size_t lines = family->type == METRIC_HISTOGRAM ?
+			    family->bucket_count + 3 : 1;
+			char *end;
+
+			error = buf_reserve(out, series->text_len + lines * NUMBER_FORMAT_MAX);
+			if (error != 0)
+				return error;
+			end = metrics_render_series(series, out->data + out->len);
+			out->len = (size_t)(end - out->data);
 		}
 	}
-	return error;
+	out->data[out->len] = '\0';
+	metrics->render_len = out->len - start;
+	return 0;
 }
 
+int
+metrics_scrape(struct metrics *metrics, const char **text, size_t *len)
+{
+	int error;
+
+	buf_reset(&metrics->scrape);
+	if ((error = metrics_render(metrics, &metrics->scrape)) != 0)
+		return error;
+	*text = metrics->scrape.data;
+	*len = metrics->scrape.len;
+	return 0;
+}
+
+/* Entries of /proc/self/fd, for kernels that do not report the count. */
+static int
+metrics_count_fds(void)
+{
+	DIR *fds;
+	int count = 0;
+
+	if ((fds = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while (readdir(fds) != NULL)
+		count++;
+	closedir(fds);
+	/* ".", ".." and the directory's own descriptor. */
+	return count - 3;
+}
+
+/*
+ * Fresh at every scrape, and cheap: CPU time and the descriptor limit are
+ * system calls; memory is one read of /proc/self/statm through a
+ * descriptor kept open (a read at offset 0 makes the kernel write it
+ * anew); the number of open descriptors is the size Linux (6.2 and later)
+ * reports for /proc/self/fd, with the directory counted entry by entry
+ * where that size is 0.
+ */
 static void
 metrics_collect_process(struct metrics *metrics, void *arg)
 {
 	struct metrics_process *process = arg;
 	struct rusage usage;
 	struct rlimit limit;
-	unsigned long pages_virtual = 0, pages_resident = 0;
-	long page_size = sysconf(_SC_PAGESIZE);
-	FILE *statm;
-	DIR *fds;
-	int open_fds = 0;
-	struct timespec now;
+	struct stat fd_dir;
+	char statm[128], *end;
+	ssize_t len;
+	int open_fds;
 
 	(void)metrics;
-	/*
-	 * Reading /proc costs more than rendering everything else; a scrape
-	 * storm re-reads it at most every 100 ms.
-	 */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	if (process->collected.tv_sec != 0 &&
-	    (now.tv_sec - process->collected.tv_sec) * 1000 +
-	    (now.tv_nsec - process->collected.tv_nsec) / 1000000 < 100)
-		return;
-	process->collected = now;
 	if (getrusage(RUSAGE_SELF, &usage) == 0)
 		metric_set(process->cpu,
 		    (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
 		    (double)usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6);
-	if ((statm = fopen("/proc/self/statm", "re")) != NULL) {
-		if (fscanf(statm, "%lu %lu", &pages_virtual, &pages_resident) == 2) {
-			metric_set(process->virtual_memory, (double)pages_virtual * page_size);
-			metric_set(process->resident, (double)pages_resident * page_size);
+	if (process->statm_fd >= 0 &&
+	    (len = pread(process->statm_fd, statm, sizeof statm - 1, 0)) > 0) {
+		unsigned long long pages_virtual, pages_resident;
+
+		statm[len] = '\0';
+		pages_virtual = strtoull(statm, &end, 10);
+		pages_resident = strtoull(end, &end, 10);
+		if (*end == ' ') {
+			metric_set(process->virtual_memory,
+			    (double)pages_virtual * process->page_size);
+			metric_set(process->resident,
+			    (double)pages_resident * process->page_size);
 		}
-		fclose(statm);
 	}
-	if ((fds = opendir("/proc/self/fd")) != NULL) {
-		while (readdir(fds) != NULL)
-			open_fds++;
-		closedir(fds);
-		/* ".", ".." and the directory's own descriptor. */
-		metric_set(process->open_fds, open_fds - 3);
-	}
+	if (stat("/proc/self/fd", &fd_dir) == 0 && fd_dir.st_size > 0)
+		open_fds = (int)fd_dir.st_size;
+	else
+		open_fds = metrics_count_fds();
+	if (open_fds >= 0)
+		metric_set(process->open_fds, open_fds);
 	if (getrlimit(RLIMIT_NOFILE, &limit) == 0)
 		metric_set(process->max_fds, (double)limit.rlim_cur);
 }
@@ -494,6 +612,10 @@ metrics_register_process(struct metrics *metrics, const char *version)
 	const char *version_value[] = { version, NULL };
 	struct metrics_process *process = &metrics->process;
 	struct timespec now;
+
+	process->page_size = sysconf(_SC_PAGESIZE);
+	if (process->statm_fd < 0)
+		process->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 
 	process->cpu = metrics_series0(metrics_family(metrics, METRIC_COUNTER,
 	    "temper_process_cpu_seconds_total",

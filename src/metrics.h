@@ -61,8 +61,13 @@ void metric_observe_count(struct metric_series *series, double value,
 double metric_value(const struct metric_series *series);
 uint64_t metric_histogram_count(const struct metric_series *series);
 
-/* Render every family in registration order. 0 or -ENOMEM. */
+/* Render every family in registration order, appended to out. 0 or -ENOMEM. */
 int metrics_render(struct metrics *metrics, struct buf *out);
+/*
+ * Render into the registry's own buffer, kept from one scrape to the next
+ * so a scrape allocates nothing; *text stays valid until the next call.
+ */
+int metrics_scrape(struct metrics *metrics, const char **text, size_t *len);
 
 /* Default buckets for request latencies in seconds (100 µs .. 10 s). */
 extern const double metrics_latency_buckets[];

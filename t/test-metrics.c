@@ -1,7 +1,10 @@
 /* t/test-metrics.c - the registry and Prometheus text format 0.0.4. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -83,12 +86,98 @@ main(void)
 	ok(strstr(text, "temper_test_seconds_sum{tier=\"critical\"} 3.85\n") != NULL, "the sum");
 	ok(strstr(text, "temper_test_seconds_count{tier=\"critical\"} 4\n") != NULL, "the count");
 
+	/* Values print exactly: shortest round-trip text, integers in full. */
+	metric_set(metrics_series0(gauge), 0.1 + 0.2);
+	text = render(metrics, &out);
+	ok(strstr(text, "temper_test_temperature 0.30000000000000004\n") != NULL,
+	    "a gauge prints the digits that tell 0.1 + 0.2 from 0.3");
+	metric_set(metrics_series0(gauge), 9007199254740992.0);
+	text = render(metrics, &out);
+	ok(strstr(text, "temper_test_temperature 9007199254740992\n") != NULL,
+	    "2^53 prints as an integer, no exponent");
+	metric_set(metrics_series0(gauge), 0.0 / 0.0);
+	text = render(metrics, &out);
+	ok(strstr(text, "temper_test_temperature NaN\n") != NULL, "NaN");
+	metric_set(metrics_series0(gauge), -1.0 / 0.0);
+	text = render(metrics, &out);
+	ok(strstr(text, "temper_test_temperature -Inf\n") != NULL, "-Inf");
+	metric_set(metrics_series0(gauge), -1.5);
+
+	/* A histogram without labels: no empty braces on _sum and _count. */
+	series = metrics_series0(metrics_family(metrics, METRIC_HISTOGRAM, "temper_test_plain_seconds",
+	    "A histogram without labels.", NULL, (const double[]){ 0.00001, 2.5 }, 2));
+	metric_observe(series, 0.000003);
+	metric_observe(series, 7);
+	text = render(metrics, &out);
+	ok(strstr(text, "temper_test_plain_seconds_bucket{le=\"1e-05\"} 1\n"
+	    "temper_test_plain_seconds_bucket{le=\"2.5\"} 1\n"
+	    "temper_test_plain_seconds_bucket{le=\"+Inf\"} 2\n"
+	    "temper_test_plain_seconds_sum 7.000003\n"
+	    "temper_test_plain_seconds_count 2\n") != NULL,
+	    "an unlabelled histogram, bounds as %%g wrote them, in order");
+
+	/* Rendering appends; the registry's own buffer is reused. */
+	{
+		struct buf prefix = BUF_INIT;
+		const char *scraped, *again_text;
+		size_t len, again_len;
+
+		buf_puts(&prefix, "before\n");
+		ok(metrics_render(metrics, &prefix) == 0 &&
+		    strncmp(prefix.data, "before\n# HELP ", 14) == 0 &&
+		    strlen(prefix.data) == prefix.len, "render appends to what the buffer holds");
+		ok(metrics_scrape(metrics, &scraped, &len) == 0 && len == prefix.len - 7 &&
+		    memcmp(scraped, prefix.data + 7, len) == 0,
+		    "a scrape renders the same text");
+		ok(metrics_scrape(metrics, &again_text, &again_len) == 0 &&
+		    again_text == scraped && again_len == len,
+		    "a second scrape reuses the buffer");
+		buf_free(&prefix);
+	}
+
+	/* Many series: the text grows past what the last render reserved. */
+	{
+		struct metric_family *many = metrics_family(metrics, METRIC_COUNTER,
+		    "temper_test_many_total", "Many series.",
+		    (const char *const[]){ "n", NULL }, NULL, 0);
+		char name[16];
+		int found = 0;
+
+		for (int i = 0; i < 2000; i++) {
+			snprintf(name, sizeof name, "%d", i);
+			metric_add(metrics_series(many, (const char *const[]){ name }), i);
+		}
+		text = render(metrics, &out);
+		for (int i = 0; i < 2000; i += 97) {
+			char line[64];
+
+			snprintf(line, sizeof line, "temper_test_many_total{n=\"%d\"} %d\n", i, i);
+			found += strstr(text, line) != NULL;
+		}
+		is_int(found, 21, "2,000 series render, each with its value");
+		ok(strlen(text) == out.len, "... and the length is the text's");
+		metrics_family_clear(many);
+	}
+
 	metrics_register_process(metrics, "9.9.9");
 	text = render(metrics, &out);
 	ok(strstr(text, "temper_build_info{version=\"9.9.9\"} 1\n") != NULL, "build info");
 	ok(strstr(text, "# TYPE temper_process_resident_memory_bytes gauge\n") != NULL &&
 	    strstr(text, "temper_process_resident_memory_bytes 0\n") == NULL,
 	    "process memory is collected at render time");
+	{
+		const char *fds = strstr(text, "\ntemper_process_open_fds ");
+		DIR *dir = opendir("/proc/self/fd");
+		int entries = 0;
+
+		while (dir != NULL && readdir(dir) != NULL)
+			entries++;
+		if (dir != NULL)
+			closedir(dir);
+		/* ".", ".." and the directory's own descriptor. */
+		ok(fds != NULL && atoi(fds + 25) == entries - 3,
+		    "open descriptors: %d, as many as /proc/self/fd lists", fds ? atoi(fds + 25) : -1);
+	}
 
 	metrics_family_clear(gauge);
 	text = render(metrics, &out);
