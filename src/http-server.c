@@ -26,6 +26,7 @@
 #include "http-server.h"
 #include "log.h"
 #include "metrics.h"
+#include "number-format.h"
 #include "tls.h"
 
 #define HTTP_SERVER_BACKLOG 511
@@ -35,6 +36,10 @@
 #define HTTP_SERVER_PENDING_MAX (256 * 1024)
 /* How long a closing connection drains what the client still sends. */
 #define HTTP_SERVER_LINGER_MS 1000
+/* Reused buffers (response heads, TLS records) bigger than this are freed. */
+#define HTTP_SERVER_SCRATCH_KEEP (64 * 1024)
+/* Bodies up to this size are copied behind the head: one part to write. */
+#define HTTP_SERVER_INLINE_BODY 1024
 
 enum http_conn_phase {
 	HTTP_CONN_IDLE,			/* between requests */
@@ -101,6 +106,8 @@ struct http_server {
 	bool closing;
 	void (*done)(void *arg);
 	void *done_arg;
+
+	struct buf head;		/* the response head being written, reused */
 
 	struct metrics *metrics;
 	struct metric_family *requests;
@@ -276,10 +283,11 @@ http_response_header(struct http_request *request, const char *name,
 
 /* --- writing --------------------------------------------------------------- */
 
+/* What the socket did not take at once, copied: the caller's buffers are gone by then. */
 struct http_write {
 	uv_write_t req;
 	struct http_conn *conn;
-	char *data;
+	char data[];
 };
 
 static void
@@ -288,7 +296,6 @@ http_conn_write_done(uv_write_t *req, int status)
 	struct http_write *write = req->data;
 	struct http_conn *conn = write->conn;
 
-	free(write->data);
 	free(write);
 	conn->writes_pending--;
 	if (status < 0 && status != UV_ECANCELED) {
@@ -301,45 +308,101 @@ http_conn_write_done(uv_write_t *req, int status)
 		http_conn_linger(conn);
 }
 
-/* Send bytes to the client, through TLS when the listener speaks it. */
+/* Queue a copy of the parts from byte skip on. */
 static int
-http_conn_send(struct http_conn *conn, const void *data, size_t len)
+http_conn_queue(struct http_conn *conn, const uv_buf_t *parts, unsigned count,
+    size_t skip, size_t total)
 {
 	struct http_write *write;
-	struct buf plain = BUF_INIT;
 	uv_buf_t b;
+	size_t len = 0;
 	int error;
 
-	if (conn->closing)
-		return -EPIPE;
-	if (conn->tls != NULL) {
-		if (len > 0 && (error = tls_session_write(conn->tls, data, len)) != 0)
-			return error;
-		plain = *tls_session_pending(conn->tls);
-		*tls_session_pending(conn->tls) = (struct buf)BUF_INIT;
-	} else if ((error = buf_append(&plain, data, len)) != 0) {
-		return error;
-	}
-	if (plain.len == 0) {
-		buf_free(&plain);
-		return 0;
-	}
-	if ((write = calloc(1, sizeof *write)) == NULL) {
-		buf_free(&plain);
+	if ((write = malloc(sizeof *write + total - skip)) == NULL)
 		return -ENOMEM;
+	for (unsigned i = 0; i < count; i++) {
+		size_t from = skip < parts[i].len ? skip : parts[i].len;
+
+		memcpy(write->data + len, parts[i].base + from, parts[i].len - from);
+		len += parts[i].len - from;
+		skip -= from;
 	}
 	write->conn = conn;
 	write->req.data = write;
-	b = uv_buf_init(plain.data, (unsigned)plain.len);
-	write->data = buf_detach(&plain);
+	b = uv_buf_init(write->data, (unsigned)len);
 	if ((error = uv_write(&write->req, &conn->socket.stream, &b, 1,
 	    http_conn_write_done)) != 0) {
-		free(write->data);
 		free(write);
 		return error;
 	}
 	conn->writes_pending++;
 	return 0;
+}
+
+/*
+ * Send bytes to the client, through TLS when the listener speaks it.  What
+ * the socket takes at once goes from the caller's buffers (or the TLS
+ * session's) with no copy and no allocation; only the rest, or everything
+ * while an earlier write is still queued (uv_try_write refuses then, which
+ * keeps the order), is copied and queued.
+ */
+static int
+http_conn_sendv(struct http_conn *conn, const uv_buf_t *parts, unsigned count)
+{
+	struct buf *cipher = NULL;
+	uv_buf_t sealed;
+	size_t total = 0, written = 0;
+	int n, error = 0;
+
+	if (conn->closing)
+		return -EPIPE;
+	if (conn->tls != NULL) {
+		for (unsigned i = 0; i < count; i++) {
+			if (parts[i].len > 0 &&
+			    (error = tls_session_write(conn->tls, parts[i].base, parts[i].len)) != 0)
+				return error;
+		}
+		cipher = tls_session_pending(conn->tls);
+		sealed = uv_buf_init(cipher->data, (unsigned)cipher->len);
+		parts = &sealed;
+		count = 1;
+	}
+	for (unsigned i = 0; i < count; i++)
+		total += parts[i].len;
+	if (total > 0) {
+		if ((n = uv_try_write(&conn->socket.stream, parts, count)) > 0)
+			written = (size_t)n;
+		if (written < total)
+			error = http_conn_queue(conn, parts, count, written, total);
+	}
+	/* The session's buffer serves the next answer, unless one was huge. */
+	if (cipher != NULL) {
+		if (cipher->cap > HTTP_SERVER_SCRATCH_KEEP)
+			buf_free(cipher);
+		else
+			buf_reset(cipher);
+	}
+	return error;
+}
+
+static int
+http_conn_send(struct http_conn *conn, const void *data, size_t len)
+{
+	uv_buf_t part = uv_buf_init((char *)data, (unsigned)len);
+
+	return http_conn_sendv(conn, &part, 1);
+}
+
+/*
+ * Nothing more will be answered: once the last bytes are on their way (at
+ * once when the socket took them all), close the lingering way.
+ */
+static void
+http_conn_finish(struct http_conn *conn)
+{
+	conn->close_after_write = true;
+	if (conn->writes_pending == 0)
+		http_conn_linger(conn);
 }
 
 /* Flush what the TLS engine produced on its own (handshake, alerts). */
@@ -354,12 +417,12 @@ http_server_count(struct http_server *server, const struct http_request *request
     int status)
 {
 	const char *route = request != NULL && request->route ? request->route : "unmatched";
-	char code[8];
+	char code[NUMBER_FORMAT_MAX];
 	const char *labels[] = { route, code, NULL };
 	const char *route_label[] = { route, NULL };
 	uint64_t elapsed;
 
-	snprintf(code, sizeof code, "%d", status);
+	number_format_u64(code, (uint64_t)status);
 	metric_inc(metrics_series(server->requests, labels));
 	if (request != NULL && request->started_ns != 0) {
 		elapsed = uv_hrtime() - request->started_ns;
@@ -373,34 +436,63 @@ http_conn_arm_timer(struct http_conn *conn, uint64_t timeout_ms);
 /*
  * Write one response.  request may be NULL when the parser refused the
  * bytes before a request existed; the connection then closes.
+ *
+ * The head is built in the server's reused buffer.  A large body is
+ * written from the caller's memory beside it (a /metrics text is never
+ * copied on plain HTTP); a small one, or any body over TLS (which copies
+ * into records anyway), follows the head in that buffer, so the answer
+ * leaves in one write and, over TLS, in as few records as it can.
  */
 static void
 http_conn_respond(struct http_conn *conn, struct http_request *request,
     int status, const char *content_type, const void *body, size_t len,
     bool close)
 {
-	struct buf head = BUF_INIT;
+	struct buf *head = &conn->server->head;
+	const char *reason = http_status_reason(status);
+	char number[NUMBER_FORMAT_MAX];
 	bool keep_alive = !close && request != NULL && request->keep_alive &&
 	    !conn->server->closing;
+	bool with_body = request == NULL || !request->head;
+	bool inline_body = with_body && (conn->tls != NULL || len <= HTTP_SERVER_INLINE_BODY);
+	size_t extra = request != NULL ? request->extra_headers.len : 0;
+	uv_buf_t parts[2];
+	unsigned count = 1;
 
-	buf_printf(&head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
-	    status, http_status_reason(status), content_type, len);
-	if (!keep_alive)
-		buf_puts(&head, "Connection: close\r\n");
-	if (request != NULL && request->extra_headers.len > 0)
-		buf_append(&head, request->extra_headers.data, request->extra_headers.len);
-	buf_puts(&head, "\r\n");
-	if (request == NULL || !request->head)
-		buf_append(&head, body, len);
-	if (head.data == NULL || http_conn_send(conn, head.data, head.len) != 0) {
-		buf_free(&head);
+	buf_reset(head);
+	/* Everything appended below fits: the appends cannot fail. */
+	if (buf_reserve(head, 128 + strlen(reason) + strlen(content_type) + extra +
+	    (inline_body ? len : 0)) != 0) {
 		http_conn_close(conn);
 		return;
 	}
-	buf_free(&head);
+	buf_puts(head, "HTTP/1.1 ");
+	number_format_u64(number, (uint64_t)status);
+	buf_puts(head, number);
+	buf_puts(head, " ");
+	buf_puts(head, reason);
+	buf_puts(head, "\r\nContent-Type: ");
+	buf_puts(head, content_type);
+	buf_puts(head, "\r\nContent-Length: ");
+	number_format_u64(number, len);
+	buf_puts(head, number);
+	buf_puts(head, keep_alive ? "\r\n" : "\r\nConnection: close\r\n");
+	if (extra > 0)
+		buf_append(head, request->extra_headers.data, extra);
+	buf_puts(head, "\r\n");
+	if (inline_body)
+		buf_append(head, body, len);
+	parts[0] = uv_buf_init(head->data, (unsigned)head->len);
+	if (with_body && !inline_body)
+		parts[count++] = uv_buf_init((char *)body, (unsigned)len);
+	if (http_conn_sendv(conn, parts, count) != 0) {
+		http_conn_close(conn);
+		return;
+	}
+	if (head->cap > HTTP_SERVER_SCRATCH_KEEP)
+		buf_free(head);
 	http_server_count(conn->server, request, status);
 	if (!keep_alive) {
-		conn->close_after_write = true;
 		if (conn->tls != NULL) {
 			tls_session_close_notify(conn->tls);
 			http_conn_flush_tls(conn);
@@ -409,8 +501,7 @@ http_conn_respond(struct http_conn *conn, struct http_request *request,
 			uv_read_stop(&conn->socket.stream);
 			conn->reading = false;
 		}
-		if (conn->writes_pending == 0)
-			http_conn_linger(conn);
+		http_conn_finish(conn);
 	}
 }
 
@@ -629,11 +720,11 @@ http_conn_timeout(uv_timer_t *timer)
 		    conn->listener->address,
 		    (unsigned long long)conn->server->limits.request_timeout_ms);
 		http_conn_refuse(conn, 408, "request timeout");
-		if (!conn->closing && conn->writes_pending == 0)
-			http_conn_close(conn);
+		/* Written already: the lingering close runs its own timer. */
+		if (conn->closing || conn->lingering)
+			return;
 		/* Never wait on a client that stopped reading, either. */
-		if (!conn->closing)
-			uv_timer_start(&conn->timer, http_conn_timeout, 1000, 0);
+		uv_timer_start(&conn->timer, http_conn_timeout, 1000, 0);
 		return;
 	}
 	http_conn_close(conn);
@@ -760,9 +851,7 @@ http_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 			if (error != 0) {
 				log_debug("http: TLS on %s: %s; closing the connection",
 				    conn->listener->address, tls_session_error(conn->tls));
-				conn->close_after_write = true;
-				if (conn->writes_pending == 0)
-					http_conn_close(conn);
+				http_conn_finish(conn);
 				return;
 			}
 		}
@@ -770,9 +859,7 @@ http_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 		http_conn_flush_tls(conn);
 		if (error != 0) {
 			/* close_notify or a broken record: nothing more will come. */
-			conn->close_after_write = true;
-			if (conn->writes_pending == 0)
-				http_conn_close(conn);
+			http_conn_finish(conn);
 			return;
 		}
 	}
@@ -1142,6 +1229,7 @@ http_server_free(struct http_server *server)
 	if (server == NULL)
 		return;
 	http_router_free(&server->router);
+	buf_free(&server->head);
 	free(server->listeners);
 	free(server);
 }
