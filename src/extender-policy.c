@@ -8,13 +8,10 @@
 #include <string.h>
 
 #include "buf.h"
-#include "cause.h"
 #include "cluster-config.h"
 #include "engine-config.h"
 #include "extender-policy.h"
 #include "kube-node.h"
-#include "kube-pod.h"
-#include "pod.h"
 
 static const char *const extender_reason_names[EXTENDER_REASON_COUNT] = {
 	[EXTENDER_REASON_FITS] = "fits",
@@ -234,170 +231,6 @@ extender_policy_explain(const struct extender_decision *decision,
 	}
 }
 
-/* --- ExtenderArgs ---------------------------------------------------------- */
-
-void
-extender_args_release(struct extender_args *args)
-{
-	if (args == NULL)
-		return;
-	cJSON_Delete(args->json);
-	pod_free(args->pod);
-	free(args->names);
-	free(args->items);
-	free(args->states);
-	memset(args, 0, sizeof *args);
-}
-
-static int
-extender_args_fail(char **cause, int error, const char *message)
-{
-	cause_set(cause, "%s", message);
-	return error;
-}
-
-static int
-extender_name_compare(const void *a, const void *b)
-{
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-
-	if (x == NULL || y == NULL)
-		return (x != NULL) - (y != NULL);
-	return strcmp(x, y);
-}
-
-/*
- * A node name listed twice, or NULL.  Names are unique in a cluster; an
- * answer to a list with twins would pass and fail the same name at once.
- */
-static const char *
-extender_args_twin(const struct extender_args *args)
-{
-	const char **sorted;
-	const char *twin = NULL;
-
-	if (args->node_count < 2)
-		return NULL;
-	if ((sorted = malloc(args->node_count * sizeof *sorted)) == NULL)
-		return NULL;
-	memcpy(sorted, args->names, args->node_count * sizeof *sorted);
-	qsort(sorted, args->node_count, sizeof *sorted, extender_name_compare);
-	for (size_t i = 1; i < args->node_count && twin == NULL; i++)
-		if (sorted[i] != NULL && sorted[i - 1] != NULL &&
-		    strcmp(sorted[i], sorted[i - 1]) == 0)
-			twin = sorted[i];
-	free(sorted);
-	return twin;
-}
-
-int
-extender_args_decode(const char *body, size_t len,
-    const struct tier_thresholds *thresholds, struct extender_args *args,
-    char **cause)
-{
-	const cJSON *pod, *names, *nodes, *items, *item;
-	const char *twin;
-	char *why = NULL;
-	size_t count, i;
-	int error;
-
-	memset(args, 0, sizeof *args);
-	if (cause != NULL)
-		*cause = NULL;
-	if ((args->json = cJSON_ParseWithLength(body, len)) == NULL)
-		return extender_args_fail(cause, -EINVAL, "body is not JSON");
-	if (!cJSON_IsObject(args->json)) {
-		error = extender_args_fail(cause, -EINVAL, "body is not an object");
-		goto fail;
-	}
-	/* Go's decoder ignores case; the scheduler sends exactly these names. */
-	pod = cJSON_GetObjectItem(args->json, "Pod");
-	names = cJSON_GetObjectItem(args->json, "NodeNames");
-	nodes = cJSON_GetObjectItem(args->json, "Nodes");
-	if (!cJSON_IsObject(pod)) {
-		error = extender_args_fail(cause, -EINVAL, "no Pod object");
-		goto fail;
-	}
-	if ((args->pod = kube_pod_decode(pod, &why)) == NULL) {
-		error = errno == ENOMEM ? -ENOMEM : -EINVAL;
-		cause_set(cause, "Pod: %s", why ? why : "undecodable");
-		free(why);
-		goto fail;
-	}
-	if ((error = tier_classify(thresholds, args->pod, &args->tier, NULL)) != 0) {
-		extender_args_fail(cause, error, "out of memory");
-		goto fail;
-	}
-	args->request_millis = pod_cpu_request_millis(args->pod);
-
-	if (cJSON_IsArray(names)) {
-		args->node_cache = true;
-		items = names;
-	} else if (cJSON_IsObject(nodes)) {
-		items = cJSON_GetObjectItem(nodes, "items");
-		if (!cJSON_IsArray(items) && !cJSON_IsNull(items) && items != NULL) {
-			error = extender_args_fail(cause, -EINVAL, "Nodes.items is not a list");
-			goto fail;
-		}
-	} else {
-		error = extender_args_fail(cause, -EINVAL, "neither NodeNames nor Nodes");
-		goto fail;
-	}
-	count = cJSON_IsArray(items) ? (size_t)cJSON_GetArraySize(items) : 0;
-	if (count > EXTENDER_MAX_NODES) {
-		error = extender_args_fail(cause, -EINVAL, "too many nodes");
-		goto fail;
-	}
-	args->node_count = count;
-	if (count == 0)
-		return 0;
-	if ((args->names = calloc(count, sizeof *args->names)) == NULL)
-		goto nomem;
-	if (!args->node_cache && ((args->items = calloc(count, sizeof *args->items)) == NULL ||
-	    (args->states = calloc(count, sizeof *args->states)) == NULL))
-		goto nomem;
-	i = 0;
-	cJSON_ArrayForEach(item, items) {
-		if (args->node_cache) {
-			if (!cJSON_IsString(item)) {
-				error = extender_args_fail(cause, -EINVAL,
-				    "NodeNames holds a non-string");
-				goto fail;
-			}
-			args->names[i] = item->valuestring;
-		} else {
-			struct kube_node *node = kube_node_decode(item, &why);
-			const char *name;
-
-			if (node == NULL) {
-				error = errno == ENOMEM ? -ENOMEM : -EINVAL;
-				cause_set(cause, "Nodes.items[%zu]: %s", i,
-				    why ? why : "undecodable");
-				free(why);
-				goto fail;
-			}
-			extender_node_state_from(node, &args->states[i]);
-			kube_node_free(node);
-			/* The name from the tree: it lives as long as the args. */
-			name = kube_object_string(item, "metadata", "name", NULL);
-			args->names[i] = name;
-			args->items[i] = item;
-		}
-		i++;
-	}
-	if ((twin = extender_args_twin(args)) != NULL) {
-		error = -EINVAL;
-		cause_set(cause, "node %s is listed twice", twin);
-		goto fail;
-	}
-	return 0;
-nomem:
-	error = extender_args_fail(cause, -ENOMEM, "out of memory");
-fail:
-	extender_args_release(args);
-	return error;
-}
-
 /* --- answers --------------------------------------------------------------- */
 
 static int
@@ -436,13 +269,113 @@ extender_json_string(struct buf *out, const char *text)
 	return error ? -ENOMEM : 0;
 }
 
+/*
+ * Room for n more bytes and the NUL, or NULL.  The answers reserve for
+ * every node at once, so this is a compare per write, not a call.
+ */
+static inline char *
+extender_room(struct buf *out, size_t n)
+{
+	if (out->cap - out->len <= n && buf_reserve(out, n) != 0)
+		return NULL;
+	return out->data + out->len;
+}
+
+static inline int
+extender_put(struct buf *out, char c)
+{
+	char *d;
+
+	if ((d = extender_room(out, 1)) == NULL)
+		return -ENOMEM;
+	d[0] = c;
+	d[1] = '\0';
+	out->len++;
+	return 0;
+}
+
+static inline int
+extender_append(struct buf *out, const char *data, size_t len)
+{
+	char *d;
+
+	if ((d = extender_room(out, len)) == NULL)
+		return -ENOMEM;
+	memcpy(d, data, len);
+	out->len += len;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* A name from the request, quoted; escaped only if it must be. */
+static int
+extender_json_name(struct buf *out, const struct extender_node_name *name)
+{
+	char *d;
+
+	if (name->escape)
+		return extender_json_string(out, name->text);
+	if ((d = extender_room(out, (size_t)name->length + 2)) == NULL)
+		return -ENOMEM;
+	d[0] = '"';
+	memcpy(d + 1, name->text, name->length);
+	d[name->length + 1] = '"';
+	out->len += (size_t)name->length + 2;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
 static const struct extender_node_state *
 extender_state(const struct extender_args *args, size_t i,
     extender_lookup_fn lookup, void *arg)
 {
 	if (!args->node_cache)
 		return &args->states[i];
-	return lookup != NULL ? lookup(args->names[i], arg) : NULL;
+	return lookup != NULL ? lookup(&args->names[i], arg) : NULL;
+}
+
+/*
+ * Refusal reasons, quoted, by reason: nodes refused for the same reason
+ * and the same figures (most of them, on a cluster of like nodes) share
+ * one text, formatted and escaped once per call.  The key is all that
+ * extender_policy_explain reads but the tier and request, fixed per call.
+ */
+struct extender_reason_texts {
+	struct {
+		bool valid;
+		int score;
+		int64_t protected_after_millis;
+		int64_t fenceable_millis;
+		size_t offset;
+		size_t len;
+	} last[EXTENDER_REASON_COUNT];
+	struct buf texts;
+};
+
+static int
+extender_reason_text(struct extender_reason_texts *cache,
+    const struct extender_decision *d, enum tier tier, int64_t request_millis,
+    const char **text, size_t *len)
+{
+	char reason[256];
+	size_t offset = cache->texts.len;
+
+	if (!cache->last[d->reason].valid || cache->last[d->reason].score != d->score ||
+	    cache->last[d->reason].protected_after_millis != d->protected_after_millis ||
+	    cache->last[d->reason].fenceable_millis != d->fenceable_millis) {
+		extender_policy_explain(d, tier, request_millis, reason, sizeof reason);
+		if (extender_json_string(&cache->texts, reason) != 0)
+			return -ENOMEM;
+		cache->last[d->reason].valid = true;
+		cache->last[d->reason].score = d->score;
+		cache->last[d->reason].protected_after_millis = d->protected_after_millis;
+		cache->last[d->reason].fenceable_millis = d->fenceable_millis;
+		cache->last[d->reason].offset = offset;
+		cache->last[d->reason].len = cache->texts.len - offset;
+	}
+	*text = cache->texts.data + cache->last[d->reason].offset;
+	*len = cache->last[d->reason].len;
+	return 0;
 }
 
 int
@@ -450,91 +383,82 @@ extender_filter(const struct extender_policy *policy,
     const struct extender_args *args, extender_lookup_fn lookup, void *arg,
     struct buf *out, struct extender_summary *summary)
 {
-	struct extender_decision *decisions = NULL;
+	struct extender_reason_texts reasons;
 	struct buf failed = BUF_INIT, unresolvable = BUF_INIT;
-	char reason[256];
-	bool first = true;
+	size_t size = 0;
 	int error = 0;
 
 	memset(summary, 0, sizeof *summary);
-	if (args->node_count > 0 &&
-	    (decisions = calloc(args->node_count, sizeof *decisions)) == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < args->node_count; i++) {
-		struct extender_decision *d = &decisions[i];
+	memset(&reasons, 0, sizeof reasons);
+	/* The passing set goes out as it is decided, into room for all. */
+	for (size_t i = 0; args->node_cache && i < args->node_count; i++)
+		size += (size_t)args->names[i].length + 3;
+	error |= buf_reserve(out, size + 160);
+	/* Always name the passing set: an absent list filters every node out. */
+	error |= buf_puts(out, args->node_cache ? "{\"Nodes\":null,\"NodeNames\":[" :
+	    "{\"Nodes\":{\"metadata\":{},\"items\":[");
+	for (size_t i = 0; i < args->node_count && error == 0; i++) {
+		const struct extender_node_name *name = &args->names[i];
+		struct extender_decision d;
 		struct buf *target;
+		const char *text;
+		char *printed;
+		size_t len;
 
-		if (args->names[i] == NULL) {
+		if (name->text == NULL) {
 			/* A node without a name cannot be named back: refuse it. */
-			d->outcome = EXTENDER_UNRESOLVABLE;
-			d->reason = EXTENDER_REASON_UNKNOWN_NODE;
 			summary->unresolvable++;
 			continue;
 		}
 		extender_policy_decide(policy, args->tier, args->request_millis,
-		    extender_state(args, i, lookup, arg), d);
-		summary->by_reason[d->reason]++;
-		if (d->outcome == EXTENDER_PASS) {
-			summary->passed++;
+		    extender_state(args, i, lookup, arg), &d);
+		summary->by_reason[d.reason]++;
+		if (d.outcome == EXTENDER_PASS) {
+			if (summary->passed++ > 0)
+				error |= extender_put(out, ',');
+			if (args->node_cache) {
+				error |= extender_json_name(out, name);
+			} else if ((printed = cJSON_PrintUnformatted(args->items[i])) != NULL) {
+				error |= buf_puts(out, printed);
+				free(printed);
+			} else {
+				error = -ENOMEM;
+			}
 			continue;
 		}
-		target = d->outcome == EXTENDER_FAILED ? &failed : &unresolvable;
-		if (d->outcome == EXTENDER_FAILED)
+		if (d.outcome == EXTENDER_FAILED) {
+			target = &failed;
 			summary->failed++;
-		else
+		} else {
+			target = &unresolvable;
 			summary->unresolvable++;
-		extender_policy_explain(d, args->tier, args->request_millis,
-		    reason, sizeof reason);
+		}
 		if (summary->first_refused == NULL) {
-			summary->first_refused = args->names[i];
-			snprintf(summary->first_reason, sizeof summary->first_reason,
-			    "%s", reason);
+			summary->first_refused = name->text;
+			extender_policy_explain(&d, args->tier, args->request_millis,
+			    summary->first_reason, sizeof summary->first_reason);
 		}
-		error |= buf_puts(target, target->len > 0 ? "," : "{");
-		error |= extender_json_string(target, args->names[i]);
-		error |= buf_puts(target, ":");
-		error |= extender_json_string(target, reason);
+		if ((error = extender_reason_text(&reasons, &d, args->tier,
+		    args->request_millis, &text, &len)) != 0)
+			break;
+		error |= extender_put(target, target->len > 0 ? ',' : '{');
+		error |= extender_json_name(target, name);
+		error |= extender_put(target, ':');
+		error |= extender_append(target, text, len);
 	}
-
-	/* Always name the passing set: an absent list filters every node out. */
-	if (args->node_cache) {
-		error |= buf_puts(out, "{\"Nodes\":null,\"NodeNames\":[");
-		for (size_t i = 0; i < args->node_count; i++) {
-			if (decisions[i].outcome != EXTENDER_PASS)
-				continue;
-			if (!first)
-				error |= buf_puts(out, ",");
-			first = false;
-			error |= extender_json_string(out, args->names[i]);
-		}
-		error |= buf_puts(out, "]");
-	} else {
-		error |= buf_puts(out, "{\"Nodes\":{\"metadata\":{},\"items\":[");
-		for (size_t i = 0; i < args->node_count; i++) {
-			char *text;
-
-			if (decisions[i].outcome != EXTENDER_PASS)
-				continue;
-			if ((text = cJSON_PrintUnformatted(args->items[i])) == NULL) {
-				error = -ENOMEM;
-				break;
-			}
-			if (!first)
-				error |= buf_puts(out, ",");
-			first = false;
-			error |= buf_puts(out, text);
-			free(text);
-		}
-		error |= buf_puts(out, "]},\"NodeNames\":null");
-	}
+	if (error != 0)
+		goto out;
+	error |= buf_puts(out, args->node_cache ? "]" : "]},\"NodeNames\":null");
 	error |= buf_puts(out, ",\"FailedNodes\":");
-	error |= buf_puts(out, failed.len > 0 ? failed.data : "{");
+	error |= buf_append(out, failed.len > 0 ? failed.data : "{", failed.len > 0 ? failed.len : 1);
 	error |= buf_puts(out, "},\"FailedAndUnresolvableNodes\":");
-	error |= buf_puts(out, unresolvable.len > 0 ? unresolvable.data : "{");
+	error |= buf_append(out, unresolvable.len > 0 ? unresolvable.data : "{",
+	    unresolvable.len > 0 ? unresolvable.len : 1);
 	error |= buf_puts(out, "},\"Error\":\"\"}");
+out:
 	buf_free(&failed);
 	buf_free(&unresolvable);
-	free(decisions);
+	buf_free(&reasons.texts);
 	return error ? -ENOMEM : 0;
 }
 
@@ -543,15 +467,22 @@ extender_prioritize(const struct extender_policy *policy,
     const struct extender_args *args, extender_lookup_fn lookup, void *arg,
     struct buf *out, struct extender_summary *summary)
 {
-	struct extender_decision d;
-	bool first = true;
+	static const char host[] = "{\"Host\":", score[] = ",\"Score\":";
+	size_t size = 0;
 	int error = 0;
 
 	memset(summary, 0, sizeof *summary);
 	summary->best_score = -1;
-	error |= buf_puts(out, "[");
-	for (size_t i = 0; i < args->node_count; i++) {
-		if (args->names[i] == NULL)
+	for (size_t i = 0; i < args->node_count; i++)
+		size += (size_t)args->names[i].length + sizeof host + sizeof score + 4;
+	error |= buf_reserve(out, size + 2);
+	error |= buf_append(out, "[", 1);
+	for (size_t i = 0; i < args->node_count && error == 0; i++) {
+		const struct extender_node_name *name = &args->names[i];
+		struct extender_decision d;
+		char *p;
+
+		if (name->text == NULL)
 			continue;
 		extender_policy_decide(policy, args->tier, args->request_millis,
 		    extender_state(args, i, lookup, arg), &d);
@@ -559,25 +490,34 @@ extender_prioritize(const struct extender_policy *policy,
 		if (d.outcome != EXTENDER_PASS)
 			d.score = 0;
 		summary->by_reason[d.reason]++;
-		summary->passed++;
 		if (d.score > summary->best_score) {
 			summary->best_score = d.score;
-			summary->best = args->names[i];
+			summary->best = name->text;
 		}
-		if (!first)
-			error |= buf_puts(out, ",");
-		first = false;
-		error |= buf_puts(out, "{\"Host\":");
-		error |= extender_json_string(out, args->names[i]);
+		if ((p = extender_room(out, sizeof host)) == NULL) {
+			error = -ENOMEM;
+			break;
+		}
+		if (summary->passed++ > 0)
+			*p++ = ',';
+		memcpy(p, host, sizeof host - 1);
+		out->len = (size_t)(p - out->data) + sizeof host - 1;
+		if ((error = extender_json_name(out, name)) != 0 ||
+		    (p = extender_room(out, sizeof score + 3)) == NULL) {
+			error = -ENOMEM;
+			break;
+		}
+		memcpy(p, score, sizeof score - 1);
+		p += sizeof score - 1;
 		/* 0..10: no printf in a loop over every node. */
-		error |= buf_puts(out, d.score >= 10 ? ",\"Score\":10}" : ",\"Score\":");
-		if (d.score < 10) {
-			char digit[3] = { (char)('0' + (d.score > 0 ? d.score : 0)), '}', '\0' };
-
-			error |= buf_append(out, digit, 2);
-		}
+		if (d.score >= 10)
+			*p++ = '1';
+		*p++ = (char)('0' + (d.score > 0 ? d.score % 10 : 0));
+		*p++ = '}';
+		*p = '\0';
+		out->len = (size_t)(p - out->data);
 	}
-	error |= buf_puts(out, "]");
+	error |= buf_append(out, "]", 1);
 	return error ? -ENOMEM : 0;
 }
 

@@ -41,8 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
+#include "extender-args.h"
 #include "qos-distribution.h"
 #include "tier.h"
 
@@ -50,11 +49,8 @@ struct buf;
 struct cluster_config;
 struct engine_config;
 struct kube_node;
-struct pod;
 
 #define EXTENDER_MAX_SCORE 10
-/* More names than any cluster has nodes is a hostile request. */
-#define EXTENDER_MAX_NODES 100000
 
 /* What the extender keeps of a node. */
 struct extender_node_state {
@@ -104,19 +100,6 @@ struct extender_decision {
 	int64_t fenceable_millis;
 };
 
-/* A decoded ExtenderArgs. */
-struct extender_args {
-	cJSON *json;			/* owns every string below */
-	struct pod *pod;
-	enum tier tier;
-	int64_t request_millis;
-	bool node_cache;		/* NodeNames were sent, not Nodes */
-	size_t node_count;
-	const char **names;
-	const cJSON **items;		/* Nodes mode: each node, to echo back */
-	struct extender_node_state *states;	/* Nodes mode: each node's state */
-};
-
 void extender_node_state_from(const struct kube_node *node,
     struct extender_node_state *state);
 
@@ -135,18 +118,9 @@ void extender_policy_explain(const struct extender_decision *decision,
 const char *extender_reason_name(enum extender_reason reason);
 const char *extender_outcome_name(enum extender_outcome outcome);
 
-/*
- * Decode an ExtenderArgs body.  0, or -EINVAL (-ENOMEM) with *cause.
- * extender_args_release is safe on a failed or zeroed args.
- */
-int extender_args_decode(const char *body, size_t len,
-    const struct tier_thresholds *thresholds, struct extender_args *args,
-    char **cause);
-void extender_args_release(struct extender_args *args);
-
-/* The state of node i: Nodes mode from the args, node-cache mode by lookup. */
+/* A node's state in node-cache mode, NULL when the cache lacks it. */
 typedef const struct extender_node_state *(*extender_lookup_fn)(
-    const char *name, void *arg);
+    const struct extender_node_name *name, void *arg);
 
 /* What one call decided, for the log line and the metrics. */
 struct extender_summary {

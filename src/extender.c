@@ -104,14 +104,14 @@ static const struct kube_kind extender_node_kind = {
 };
 
 static const struct extender_node_state *
-extender_lookup(const char *name, void *arg)
+extender_lookup(const struct extender_node_name *name, void *arg)
 {
 	struct extender *extender = arg;
 	const struct extender_node *entry;
 
 	if (!extender->reflector_open)
 		return NULL;
-	entry = kube_store_get_name(&extender->nodes.store, "", name);
+	entry = kube_store_get_name(&extender->nodes.store, "", name->text);
 	return entry != NULL ? &entry->state : NULL;
 }
 

@@ -87,6 +87,7 @@ src_temper_scx_exec_LDADD =
 # Cluster roles: scheduler extender, overcommit webhook, safe-mode controller.
 cluster_sources = \
 	src/cluster-config.c src/cluster-config.h \
+	src/extender-args.c src/extender-args.h \
 	src/extender-policy.c src/extender-policy.h \
 	src/extender.c src/extender.h \
 	src/admission.c src/admission.h \

@@ -129,17 +129,21 @@ static const char *pod_json =
     "\"status\":{\"qosClass\":\"Burstable\"}}";
 
 static const struct extender_node_state *
-lookup(const char *name, void *arg)
+lookup(const struct extender_node_name *name, void *arg)
 {
-	static struct extender_node_state states[2];
+	static struct extender_node_state states[3];
 
 	(void)arg;
 	states[0] = state_of(8000, EMPTY, false);
 	states[1] = state_of(8000, CRIT(2, 5500), false);
-	if (strcmp(name, "n-empty") == 0)
+	states[2] = state_of(8000, CRIT(1, 4500), false);
+	if (strcmp(name->text, "n-empty") == 0)
 		return &states[0];
-	if (strcmp(name, "n-full") == 0)
+	if (strcmp(name->text, "n-full") == 0 || strcmp(name->text, "n-full-2") == 0 ||
+	    strcmp(name->text, "n-\"odd\"\n") == 0)
 		return &states[1];
+	if (strcmp(name->text, "n-fuller") == 0)
+		return &states[2];
 	return NULL;
 }
 
@@ -235,6 +239,245 @@ test_wire(void)
 	buf_free(&out);
 }
 
+/* Decode body; the cause (or "") in *why, which the caller frees. */
+static int
+decode(const char *body, struct extender_args *args, char **why)
+{
+	int error = extender_args_decode(body, strlen(body), &engine.thresholds, args, why);
+
+	if (*why == NULL)
+		*why = strdup("");
+	return error;
+}
+
+static void
+refused(const char *body, const char *cause, const char *what)
+{
+	struct extender_args args;
+	char *why = NULL;
+	int error = decode(body, &args, &why);
+
+	ok(error == -EINVAL && strcmp(why, cause) == 0, "%s: refused, %s", what, why);
+	free(why);
+}
+
+static void
+test_args(void)
+{
+	struct extender_args args;
+	struct extender_summary summary;
+	struct buf body = BUF_INIT, out = BUF_INIT;
+	const char *emoji = "\xf0\x9f\x98\x80", *cafe = "caf\xc3\xa9";
+	cJSON *json, *failed, *unresolvable;
+	char *why = NULL;
+
+	/* Escapes decode as cJSON decodes them, and go back out escaped. */
+	buf_printf(&body, "{\"Pod\":%s,\"NodeNames\":[\"n\\u002dempty\",\"n-\\\"odd\\\"\\n\","
+	    "\"\\ud83d\\ude00\",\"caf\\u00e9\",\"n\\/full-2\"]}", pod_json);
+	is_int(decode(body.data, &args, &why), 0, "escaped names decode%s", why);
+	free(why);
+	why = NULL;
+	is_int(args.node_count, 5, "... all five");
+	is_str(args.names[0].text, "n-empty", "\\u002d is '-'");
+	is_str(args.names[1].text, "n-\"odd\"\n", "\\\" and \\n");
+	is_str(args.names[2].text, emoji, "a surrogate pair is one 4-byte UTF-8 character");
+	is_str(args.names[3].text, cafe, "\\u00e9 is 2 bytes of UTF-8");
+	is_str(args.names[4].text, "n/full-2", "\\/ is '/'");
+	is_int(args.names[2].length, 4, "... lengths are bytes");
+	ok(args.names[1].hash == extender_name_hash("n-\"odd\"\n", 8), "... hashes are of the decoded name");
+	ok(args.names[1].escape && !args.names[0].escape && !args.names[2].escape &&
+	    !args.names[4].escape, "... and only a name holding '\"' or a control needs escaping back");
+	is_int(extender_filter(&policy, &args, lookup, NULL, &out, &summary), 0, "filter answers");
+	json = cJSON_Parse(out.data);
+	failed = cJSON_GetObjectItem(json, "FailedNodes");
+	unresolvable = cJSON_GetObjectItem(json, "FailedAndUnresolvableNodes");
+	ok(json != NULL && cJSON_GetArraySize(cJSON_GetObjectItem(json, "NodeNames")) == 1,
+	    "the answer is JSON, n-empty passing: %s", out.data);
+	ok(cJSON_GetObjectItemCaseSensitive(failed, "n-\"odd\"\n") != NULL,
+	    "a name that needs escaping is escaped back");
+	ok(cJSON_GetObjectItemCaseSensitive(unresolvable, emoji) != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(unresolvable, cafe) != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(unresolvable, "n/full-2") != NULL,
+	    "... UTF-8 and '/' go back as they came");
+	cJSON_Delete(json);
+	buf_reset(&out);
+	is_int(extender_prioritize(&policy, &args, lookup, NULL, &out, &summary), 0, "prioritize answers");
+	json = cJSON_Parse(out.data);
+	ok(cJSON_IsArray(json) && cJSON_GetArraySize(json) == 5 &&
+	    strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(json, 1), "Host")->valuestring,
+	    "n-\"odd\"\n") == 0, "... every Host named back: %s", out.data);
+	cJSON_Delete(json);
+	extender_args_release(&args);
+
+	/*
+	 * Found by fuzz-extender: a refused name that grows sixfold escaped,
+	 * 165 controls leaving less room than its reason takes after it.
+	 */
+	buf_reset(&body);
+	buf_reset(&out);
+	buf_printf(&body, "{\"Pod\":%s,\"NodeNames\":[\"", pod_json);
+	for (int i = 0; i < 165; i++)
+		buf_puts(&body, "\\u0001");
+	buf_puts(&body, "\"]}");
+	is_int(decode(body.data, &args, &why), 0, "a name of 165 controls decodes%s", why);
+	free(why);
+	why = NULL;
+	extender_filter(&policy, &args, lookup, NULL, &out, &summary);
+	json = cJSON_Parse(out.data);
+	unresolvable = cJSON_GetObjectItem(json, "FailedAndUnresolvableNodes");
+	ok(unresolvable != NULL && unresolvable->child != NULL &&
+	    strcmp(unresolvable->child->string, args.names[0].text) == 0,
+	    "... and goes back escaped, whole, as the key of its refusal");
+	cJSON_Delete(json);
+	extender_args_release(&args);
+
+	/* Two refused nodes with different figures get their own reasons. */
+	buf_reset(&body);
+	buf_reset(&out);
+	buf_printf(&body, "{\"Pod\":%s,\"NodeNames\":[\"n-full\",\"n-fuller\",\"n-full-2\"]}", pod_json);
+	is_int(decode(body.data, &args, &why), 0, "three refused nodes decode");
+	free(why);
+	why = NULL;
+	extender_filter(&policy, &args, lookup, NULL, &out, &summary);
+	json = cJSON_Parse(out.data);
+	failed = cJSON_GetObjectItem(json, "FailedNodes");
+	ok(strstr(cJSON_GetObjectItem(failed, "n-full")->valuestring, "8000m") != NULL &&
+	    strstr(cJSON_GetObjectItem(failed, "n-fuller")->valuestring, "7000m") != NULL &&
+	    strstr(cJSON_GetObjectItem(failed, "n-full-2")->valuestring, "8000m") != NULL,
+	    "each refusal gives its own node's figures: %s", out.data);
+	ok(summary.first_refused != NULL && strcmp(summary.first_refused, "n-full") == 0 &&
+	    strstr(summary.first_reason, "8000m") != NULL, "the summary's example: %s: %s",
+	    summary.first_refused, summary.first_reason);
+	cJSON_Delete(json);
+	extender_args_release(&args);
+
+	/* Keys as cJSON_GetObjectItem finds them: any case, the first one. */
+	buf_reset(&body);
+	buf_printf(&body, "{\"x\":[1,-2.5e+3,0.5E-1,true,false,null,{\"y\":\"\\u00e9\",\"z\":[]},{}],"
+	    "\"pod\":%s,\"NODENAMES\":[\"n-empty\"],\"NodeNames\":[1],\"Pod\":7}", pod_json);
+	is_int(decode(body.data, &args, &why), 0, "any value is stepped over, keys ignore case%s", why);
+	free(why);
+	why = NULL;
+	ok(args.node_cache && args.node_count == 1 && strcmp(args.names[0].text, "n-empty") == 0,
+	    "... and the first of each wins");
+	extender_args_release(&args);
+	buf_reset(&body);
+	buf_printf(&body, " {\"Pod\" : 1 , \"pod\":%s,\"NodeNames\":[]} \n", pod_json);
+	refused(body.data, "no Pod object", "the first Pod is not an object");
+	buf_reset(&body);
+	buf_printf(&body, "{\"Pod\":%s,\"NodeNames\":[ ]}", pod_json);
+	is_int(decode(body.data, &args, &why), 0, "an empty NodeNames decodes%s", why);
+	free(why);
+	why = NULL;
+	ok(args.node_cache && args.node_count == 0, "... to no node");
+	extender_args_release(&args);
+
+	/* What cJSON let through and the scanner does not. */
+#define WITH_POD(fmt, ...) (buf_reset(&body), buf_printf(&body, fmt, pod_json, __VA_ARGS__), body.data)
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[]}%s", "x"), "body is not JSON", "bytes after the object");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[\"a%sb\"]}", "\t"), "body is not JSON",
+	    "a raw control character in a string");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[\"a%sb\"]}", "\\x"), "body is not JSON", "an unknown escape");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[\"a%sb\"]}", "\\ud800"), "body is not JSON", "a lone high surrogate");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[\"a%sb\"]}", "\\udc00"), "body is not JSON", "a lone low surrogate");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[\"a%sb\"]}", "\\ud800\\u0041"), "body is not JSON",
+	    "a high surrogate before no low one");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[\"a%sb\"]}", "\\u12"), "body is not JSON", "a short \\u");
+	refused(WITH_POD("{\"Pod\":%s,\"x\":%s}", "01"), "body is not JSON", "a leading zero");
+	refused(WITH_POD("{\"Pod\":%s,\"x\":%s}", "1."), "body is not JSON", "a bare decimal point");
+	refused(WITH_POD("{\"Pod\":%s,\"x\":%s}", "-"), "body is not JSON", "a bare minus");
+	refused(WITH_POD("{\"Pod\":%s,\"x\":%s}", "1e"), "body is not JSON", "an empty exponent");
+	refused(WITH_POD("{\"Pod\":%s,\"x\":%s}", ".5"), "body is not JSON", "a number without its integer part");
+	refused(WITH_POD("{\"Pod\":%s,\"x\":%s}", "tru"), "body is not JSON", "a cut literal");
+	refused(WITH_POD("{\"Pod\":%s,\"x\":%s}", "[1,]"), "body is not JSON", "a trailing comma");
+	refused(WITH_POD("{\"Pod\":%s,\"x\":%s}", "{\"a\"}"), "body is not JSON", "a member without a value");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[\"a\"%s", ""), "body is not JSON", "a body cut short");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[\"a%sb\"]}", "\\u0000"),
+	    "NodeNames holds a name with U+0000", "a name holding NUL");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[\"a\",%s]}", "null"), "NodeNames holds a non-string",
+	    "a null among the names");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[%s,\"a\",\"b\"]}", "{}"), "NodeNames holds a non-string",
+	    "an object before the names");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":[\"a\\u0000\",%s,\"b\"]}", "2"),
+	    "NodeNames holds a name with U+0000", "... the first fault is the one reported");
+	refused("[1]", "body is not an object", "an array");
+	refused("", "body is not JSON", "nothing");
+	refused("{\"NodeNames\":[]}", "no Pod object", "no Pod");
+	refused(WITH_POD("{\"Pod\":%s,\"NodeNames\":%s}", "null"), "neither NodeNames nor Nodes",
+	    "NodeNames null and no Nodes");
+#undef WITH_POD
+
+	/* Nesting: as deep as cJSON goes and no deeper. */
+	for (int depth = 999; depth <= 1000; depth++) {
+		buf_reset(&body);
+		buf_printf(&body, "{\"Pod\":%s,\"NodeNames\":[],\"x\":", pod_json);
+		for (int i = 0; i < depth; i++)
+			buf_puts(&body, "[");
+		for (int i = 0; i < depth; i++)
+			buf_puts(&body, "]");
+		buf_puts(&body, "}");
+		json = cJSON_Parse(body.data);
+		is_int(decode(body.data, &args, &why), json != NULL ? 0 : -EINVAL,
+		    "%d nested arrays: %s as by cJSON", depth, json != NULL ? "accepted" : "refused");
+		cJSON_Delete(json);
+		free(why);
+		why = NULL;
+		extender_args_release(&args);
+	}
+
+	/* Too many names is refused before anything is allocated for them. */
+	buf_reset(&body);
+	buf_printf(&body, "{\"Pod\":%s,\"NodeNames\":[\"\"", pod_json);
+	for (int i = 0; i < EXTENDER_MAX_NODES; i++)
+		buf_puts(&body, ",\"\"");
+	buf_puts(&body, "]}");
+	refused(body.data, "too many nodes", "more names than EXTENDER_MAX_NODES");
+
+	/* Twins, however spelled. */
+	buf_reset(&body);
+	buf_printf(&body, "{\"Pod\":%s,\"NodeNames\":[\"b\",\"a\",\"\\u0061\"]}", pod_json);
+	refused(body.data, "node a is listed twice", "a twin spelled with an escape");
+	buf_free(&body);
+	buf_free(&out);
+}
+
+/*
+ * Names chosen to share a slot in the twin table overflow its probe limit:
+ * the check sorts instead, and still finds a twin or none.
+ */
+static void
+test_twins_colliding(void)
+{
+	struct extender_args args;
+	struct buf body = BUF_INIT;
+	char name[32], *why = NULL, *first = NULL;
+	int found = 0;
+
+	/* 100 names: a table of 256 slots, so hash & 255 decides the slot. */
+	buf_printf(&body, "{\"Pod\":%s,\"NodeNames\":[", pod_json);
+	for (unsigned i = 0; found < 100; i++) {
+		snprintf(name, sizeof name, "node-%u", i);
+		if ((extender_name_hash(name, strlen(name)) & 255) != 7)
+			continue;
+		buf_printf(&body, "%s\"%s\"", found++ > 0 ? "," : "", name);
+		if (first == NULL)
+			first = strdup(name);
+	}
+	buf_puts(&body, "]}");
+	is_int(decode(body.data, &args, &why), 0, "100 colliding names, no twin: accepted%s", why);
+	ok(args.node_count == 100, "... all of them");
+	extender_args_release(&args);
+	free(why);
+	why = NULL;
+	body.len -= 2;
+	buf_printf(&body, ",\"%s\"]}", first);
+	is_int(decode(body.data, &args, &why), -EINVAL, "... one more, a twin of the first: refused");
+	ok(strstr(why, first) != NULL && strstr(why, "listed twice") != NULL, "... %s", why);
+	free(why);
+	free(first);
+	buf_free(&body);
+}
+
 static void
 test_config(void)
 {
@@ -269,6 +512,8 @@ main(void)
 	test_filter_decisions();
 	test_scores();
 	test_wire();
+	test_args();
+	test_twins_colliding();
 	test_config();
 	return done_testing();
 }

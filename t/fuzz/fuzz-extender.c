@@ -8,6 +8,12 @@
  * of the passing list, FailedNodes and FailedAndUnresolvableNodes, and a
  * prioritize answer whose scores are all in 0..10.  Node-cache lookups see
  * a state derived from the name, so every decision path is reachable.
+ *
+ * The scanner of extender-args.c against cJSON: a body both accept must
+ * read the same to both (the same names in the same order, the same
+ * pod), and one the scanner accepts and cJSON refuses is a finding but
+ * for cJSON's own limits.  Bodies with \u0000 are left out of the
+ * comparison: cJSON cuts a string there, the scanner does not.
  */
 #include "config.h"
 
@@ -22,6 +28,8 @@
 #include "cluster-config.h"
 #include "engine-config.h"
 #include "extender-policy.h"
+#include "kube-pod.h"
+#include "pod.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,15 +41,17 @@ fuzz_fail(const char *what)
 }
 
 static const struct extender_node_state *
-fuzz_lookup(const char *name, void *arg)
+fuzz_lookup(const struct extender_node_name *name, void *arg)
 {
 	static struct extender_node_state state;
-	size_t len = strlen(name);
 	unsigned hash = 0;
 
 	(void)arg;
-	for (size_t i = 0; i < len; i++)
-		hash = hash * 31 + (unsigned char)name[i];
+	if (name->hash != extender_name_hash(name->text, name->length) ||
+	    strlen(name->text) != name->length)
+		fuzz_fail("a name's hash or length does not match it");
+	for (size_t i = 0; i < name->length; i++)
+		hash = hash * 31 + (unsigned char)name->text[i];
 	if (hash % 7 == 0)
 		return NULL;
 	memset(&state, 0, sizeof state);
@@ -59,9 +69,43 @@ static bool
 fuzz_named(const struct extender_args *args, const char *name)
 {
 	for (size_t i = 0; i < args->node_count; i++)
-		if (args->names[i] != NULL && strcmp(args->names[i], name) == 0)
+		if (args->names[i].text != NULL && strcmp(args->names[i].text, name) == 0)
 			return true;
 	return false;
+}
+
+/* The scanner reads the body as cJSON does. */
+static void
+fuzz_compare(const uint8_t *data, size_t size, const struct extender_args *args)
+{
+	const cJSON *names, *item;
+	struct pod *pod;
+	cJSON *json;
+	size_t i = 0;
+
+	if (memmem(data, size, "\\u0000", 6) != NULL)
+		return;
+	if ((json = cJSON_ParseWithLength((const char *)data, size)) == NULL)
+		return;		/* cJSON's own limits; the scanner checked the body */
+	if ((pod = kube_pod_decode(cJSON_GetObjectItem(json, "Pod"), NULL)) == NULL ||
+	    strcmp(pod->uid, args->pod->uid) != 0 || strcmp(pod->name, args->pod->name) != 0 ||
+	    pod_cpu_request_millis(pod) != args->request_millis)
+		fuzz_fail("the scanner and cJSON read different pods");
+	pod_free(pod);
+	names = cJSON_GetObjectItem(json, "NodeNames");
+	if (cJSON_IsArray(names) != args->node_cache)
+		fuzz_fail("the scanner and cJSON disagree on node-cache mode");
+	if (args->node_cache) {
+		cJSON_ArrayForEach(item, names) {
+			if (i >= args->node_count || !cJSON_IsString(item) ||
+			    strcmp(item->valuestring, args->names[i].text) != 0)
+				fuzz_fail("the scanner and cJSON read different NodeNames");
+			i++;
+		}
+		if (i != args->node_count)
+			fuzz_fail("the scanner and cJSON count different NodeNames");
+	}
+	cJSON_Delete(json);
 }
 
 int
@@ -88,6 +132,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(cause);
 		return 0;
 	}
+	fuzz_compare(data, size, &args);
 	if (extender_filter(&policy, &args, fuzz_lookup, NULL, &out, &summary) != 0)
 		fuzz_fail("filter failed");
 	if ((json = cJSON_Parse(out.data)) == NULL)

@@ -33,7 +33,7 @@ fuzz_targets += fuzz-placement-record
 fuzz_placement_record_sources = src/observe-record.c src/observe-trace.c src/buf.c
 
 fuzz_targets += fuzz-extender fuzz-admission
-fuzz_extender_sources = src/extender-policy.c src/cluster-config.c \
+fuzz_extender_sources = src/extender-args.c src/extender-policy.c src/cluster-config.c \
 	src/engine-config.c src/toml.c src/tier.c src/qos-distribution.c \
 	src/kube-pod.c src/kube-node.c src/kube-object.c src/kube-quantity.c \
 	src/pod.c src/cause.c src/log.c src/buf.c
