@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "cluster-config.h"
 #include "engine-config.h"
+#include "extender-index.h"
 #include "extender-policy.h"
 #include "extender.h"
 #include "http-server.h"
@@ -36,6 +37,9 @@ struct extender {
 	struct kube_reflector nodes;
 	bool reflector_open;
 	bool synced;
+	/* The nodes' states by name, beside the store; stale after ENOMEM. */
+	struct extender_index index;
+	bool index_stale;
 	char *config_error;
 	struct backoff backoff;
 	uv_timer_t retry_timer;
@@ -111,6 +115,8 @@ extender_lookup(const struct extender_node_name *name, void *arg)
 
 	if (!extender->reflector_open)
 		return NULL;
+	if (!extender->index_stale)
+		return extender_index_get(&extender->index, name);
 	entry = kube_store_get_name(&extender->nodes.store, "", name->text);
 	return entry != NULL ? &entry->state : NULL;
 }
@@ -232,24 +238,85 @@ extender_nodes_synced(void *arg)
 	extender_update_readiness(extender);
 }
 
+/*
+ * The index follows the store.  Should it miss a change for want of
+ * memory, lookups go to the store until housekeeping rebuilds it.
+ */
+static void
+extender_cache_set(struct extender *extender, const struct extender_node *entry)
+{
+	if (extender->index_stale)
+		return;
+	if (extender_index_put(&extender->index, entry->node->name, &entry->state) != 0) {
+		extender->index_stale = true;
+		log_warn("extender: out of memory indexing node %s; looking nodes up "
+		    "in the store until the index is rebuilt", entry->node->name);
+	}
+}
+
+static void
+extender_cache_rebuild_one(void *object, const struct kube_meta *meta, void *arg)
+{
+	struct extender *extender = arg;
+	const struct extender_node *entry = object;
+
+	(void)meta;
+	if (extender_index_put(&extender->index, entry->node->name, &entry->state) != 0)
+		extender->index_stale = true;
+}
+
+static void
+extender_cache_rebuild(struct extender *extender)
+{
+	extender_index_clear(&extender->index);
+	extender->index_stale = false;
+	kube_store_foreach(&extender->nodes.store, extender_cache_rebuild_one, extender);
+	if (extender->index_stale)
+		extender_index_clear(&extender->index);
+	else
+		log_info("extender: node index rebuilt, %zu nodes", extender->index.count);
+}
+
+static void
+extender_node_added(void *object, void *arg)
+{
+	extender_cache_set(arg, object);
+}
+
 static void
 extender_node_changed(void *old_object, void *new_object, void *arg)
 {
 	const struct extender_node *old = old_object, *new = new_object;
+	struct extender *extender = arg;
 
-	(void)arg;
 	if (old->state.annotated != new->state.annotated ||
 	    old->state.safe_mode != new->state.safe_mode)
 		log_info("extender: node %s: distribution %s, safe mode %s",
 		    new->node->name, new->state.annotated ? "known" : "unknown",
 		    new->state.safe_mode ? "on" : "off");
+	/* Names do not change; should one, the old one goes. */
+	if (strcmp(old->node->name, new->node->name) != 0 && !extender->index_stale)
+		extender_index_remove(&extender->index, old->node->name);
+	extender_cache_set(extender, new);
+}
+
+static void
+extender_node_deleted(void *object, void *arg)
+{
+	const struct extender_node *entry = object;
+	struct extender *extender = arg;
+
+	if (!extender->index_stale)
+		extender_index_remove(&extender->index, entry->node->name);
 }
 
 static int
 extender_open_client(struct extender *extender)
 {
 	static const struct kube_reflector_callbacks callbacks = {
+		.on_add = extender_node_added,
 		.on_update = extender_node_changed,
+		.on_delete = extender_node_deleted,
 		.on_synced = extender_nodes_synced,
 	};
 	struct kube_config *config;
@@ -305,6 +372,8 @@ extender_housekeeping(uv_timer_t *timer)
 {
 	struct extender *extender = timer->data;
 
+	if (extender->index_stale && extender->reflector_open)
+		extender_cache_rebuild(extender);
 	extender_update_readiness(extender);
 	metric_set(extender->cached_nodes, extender->reflector_open ?
 	    (double)extender->nodes.store.count : 0);
@@ -328,6 +397,7 @@ extender_new(uv_loop_t *loop, struct metrics *metrics,
 	extender->loop = loop;
 	extender->options = *options;
 	extender->policy.engine = options->engine;
+	extender_index_init(&extender->index);
 	extender->policy.cluster = options->cluster;
 	backoff_init(&extender->backoff, EXTENDER_RETRY_MIN_MS, EXTENDER_RETRY_MAX_MS,
 	    (uint64_t)getpid() ^ uv_hrtime());
@@ -420,6 +490,7 @@ extender_reflector_stopped(struct kube_reflector *reflector)
 	struct extender *extender = reflector->arg;
 
 	extender->reflector_open = false;
+	extender_index_clear(&extender->index);
 	kube_client_close(&extender->client, extender_client_closed);
 }
 
@@ -452,5 +523,6 @@ extender_free(struct extender *extender)
 	if (extender == NULL)
 		return;
 	free(extender->config_error);
+	extender_index_clear(&extender->index);
 	free(extender);
 }

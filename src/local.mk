@@ -88,6 +88,7 @@ src_temper_scx_exec_LDADD =
 cluster_sources = \
 	src/cluster-config.c src/cluster-config.h \
 	src/extender-args.c src/extender-args.h \
+	src/extender-index.c src/extender-index.h \
 	src/extender-policy.c src/extender-policy.h \
 	src/extender.c src/extender.h \
 	src/admission.c src/admission.h \

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "cluster-config.h"
 #include "engine-config.h"
+#include "extender-index.h"
 #include "extender-policy.h"
 #include "tap.h"
 #include "toml.h"
@@ -478,6 +479,103 @@ test_twins_colliding(void)
 	buf_free(&body);
 }
 
+/* Look name up with the key the decoder would make. */
+static const struct extender_node_state *
+index_get(const struct extender_index *index, const char *name)
+{
+	struct extender_node_name key = { 0 };
+
+	key.text = name;
+	key.length = (uint32_t)strlen(name);
+	key.hash = extender_name_hash(name, key.length);
+	return extender_index_get(index, &key);
+}
+
+static void
+test_index(void)
+{
+	enum { NAMES = 3000, OPS = 30000 };
+	struct extender_index index;
+	struct extender_node_state state = state_of(8000, EMPTY, false), other;
+	static bool present[NAMES];
+	static int64_t millis[NAMES];
+	char name[32];
+	unsigned seed = 12345, wrong = 0, run[100], n = 0;
+
+	extender_index_init(&index);
+	ok(index_get(&index, "a") == NULL, "an empty index finds nothing");
+	is_int(extender_index_put(&index, "a", &state), 0, "put a");
+	other = state_of(16000, CRIT(1, 1000), true);
+	is_int(extender_index_put(&index, "a", &other), 0, "put a again");
+	is_int(index.count, 1, "... replaces it");
+	ok(index_get(&index, "a")->allocatable_millis == 16000, "... with the new state");
+	extender_index_remove(&index, "a");
+	extender_index_remove(&index, "b");
+	is_int(index.count, 0, "remove a; removing an absent b does nothing");
+	extender_index_clear(&index);
+
+	/* Random puts and removes against a plain array. */
+	for (unsigned op = 0; op < OPS; op++) {
+		unsigned i;
+
+		seed = seed * 1103515245u + 12345u;
+		i = (seed >> 8) % NAMES;
+		snprintf(name, sizeof name, "node-%u", i);
+		if ((seed >> 4) % 3 == 0) {
+			extender_index_remove(&index, name);
+			present[i] = false;
+		} else {
+			state.allocatable_millis = millis[i] = op;
+			if (extender_index_put(&index, name, &state) != 0)
+				wrong++;
+			present[i] = true;
+		}
+		if (op % 1000 != 999)
+			continue;
+		for (unsigned j = 0; j < NAMES; j++) {
+			const struct extender_node_state *got;
+
+			snprintf(name, sizeof name, "node-%u", j);
+			got = index_get(&index, name);
+			if (present[j] ? got == NULL || got->allocatable_millis != millis[j] : got != NULL)
+				wrong++;
+		}
+	}
+	is_int(wrong, 0, "30,000 random puts and removes: every lookup as in a plain array");
+	extender_index_clear(&index);
+
+	/* A run of colliding names that wraps past the table's end, emptied in turn. */
+	for (unsigned i = 0; n < 100; i++) {
+		snprintf(name, sizeof name, "w%u", i);
+		if ((extender_name_hash(name, strlen(name)) & 255) == 250)
+			run[n++] = i;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		snprintf(name, sizeof name, "w%u", run[k]);
+		extender_index_put(&index, name, &state);
+	}
+	is_int(index.size, 256, "100 names: 256 slots, the run wraps from 250");
+	wrong = 0;
+	for (unsigned k = 0; k < n; k++) {
+		unsigned gone = run[(k * 37) % n];
+
+		snprintf(name, sizeof name, "w%u", gone);
+		extender_index_remove(&index, name);
+		for (unsigned j = 0; j < n; j++) {
+			bool removed = false;
+
+			for (unsigned m = 0; m <= k; m++)
+				removed |= run[(m * 37) % n] == run[j];
+			snprintf(name, sizeof name, "w%u", run[j]);
+			if ((index_get(&index, name) != NULL) == removed)
+				wrong++;
+		}
+	}
+	is_int(wrong, 0, "removing from a wrapped run keeps every other name found");
+	is_int(index.count, 0, "... until none is left");
+	extender_index_clear(&index);
+}
+
 static void
 test_config(void)
 {
@@ -514,6 +612,7 @@ main(void)
 	test_wire();
 	test_args();
 	test_twins_colliding();
+	test_index();
 	test_config();
 	return done_testing();
 }
