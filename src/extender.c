@@ -126,6 +126,37 @@ extender_lookup(const struct extender_node_name *name, void *arg)
 enum { EXTENDER_FILTER, EXTENDER_PRIORITIZE };
 static const char *const extender_verbs[2] = { "filter", "prioritize" };
 
+/*
+ * Each node's decision and why, at debug level only: 5,000 lines a call
+ * would cost more than the call.  Decided again here, off the hot path.
+ */
+static void
+extender_log_nodes(struct extender *extender, const struct extender_args *args,
+    int verb)
+{
+	struct extender_decision d;
+	char why[256];
+
+	for (size_t i = 0; i < args->node_count; i++) {
+		const struct extender_node_name *name = &args->names[i];
+
+		if (name->text == NULL)
+			continue;
+		extender_policy_decide(&extender->policy, args->tier, args->request_millis,
+		    args->node_cache ? extender_lookup(name, extender) : &args->states[i], &d);
+		extender_policy_explain(&d, args->tier, args->request_millis, why, sizeof why);
+		if (verb == EXTENDER_FILTER)
+			log_debug("extender: filter %s/%s: node %s %s (%s): %s",
+			    args->pod->namespace, args->pod->name, name->text,
+			    extender_outcome_name(d.outcome), extender_reason_name(d.reason), why);
+		else
+			log_debug("extender: prioritize %s/%s: node %s scores %d (%s): %s",
+			    args->pod->namespace, args->pod->name, name->text,
+			    d.outcome == EXTENDER_PASS ? d.score : 0,
+			    extender_reason_name(d.reason), why);
+	}
+}
+
 static void
 extender_answer(struct http_request *request, struct extender *extender,
     int verb)
@@ -189,6 +220,8 @@ extender_answer(struct http_request *request, struct extender *extender,
 		    summary.best_score,
 		    args.tier <= TIER_HIGH ? "contention-aware: least protected load" :
 		    "packing-aware: nodes carrying batch first");
+	if (log_get_level() >= LOG_LEVEL_DEBUG)
+		extender_log_nodes(extender, &args, verb);
 out:
 	buf_free(&out);
 	extender_args_release(&args);
