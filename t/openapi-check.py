@@ -2,6 +2,7 @@
 """t/openapi-check.py - check a running agent against src/openapi.json.
 
 usage: openapi-check.py DOC URL SOURCE.c... [--allow-missing PATH ...]
+                        [--train-pod NAMESPACE/NAME]
 
 Prints TAP.  Three directions:
   - every route the agent's sources register (http_router_add calls and
@@ -15,6 +16,13 @@ Prints TAP.  Three directions:
     min/maxProperties, $ref).
 A route the agent answers with 404 "no such path" fails unless listed with
 --allow-missing (for routes a build may not serve yet).
+
+A router pattern ending in "*" (a prefix route) is described by a document
+path of that prefix and one template segment ("/api/v1/profiles/*" by
+"/api/v1/profiles/{name}"); a templated path is requested only as the
+concrete paths its cases give.  --train-pod names a pod whose profile
+training may run for a second (POST /api/v1/profiles/train answers 200);
+without it only the refusals are requested.
 """
 import json
 import re
@@ -118,6 +126,17 @@ def request(base, method, path, body=None):
         return error.code, error.headers.get("Content-Type", ""), error.read()
 
 
+def described(paths, method, route):
+    """Whether the document describes the router's METHOD route."""
+    if route.endswith("*"):
+        prefix = route[:-1]
+        candidates = [p for p in paths
+                      if p.startswith(prefix) and re.fullmatch(r"\{[^/{}]+\}", p[len(prefix):])]
+    else:
+        candidates = [route]
+    return any(p in paths and method.lower() in paths[p] for p in candidates)
+
+
 def registered_routes(sources):
     """(METHOD, PATH) of every route the C sources register."""
     routes = set()
@@ -133,9 +152,14 @@ def registered_routes(sources):
 def main():
     args = sys.argv[1:]
     allow_missing = set()
+    train_pod = None
     while "--allow-missing" in args:
         i = args.index("--allow-missing")
         allow_missing.add(args[i + 1])
+        del args[i:i + 2]
+    if "--train-pod" in args:
+        i = args.index("--train-pod")
+        train_pod = args[i + 1]
         del args[i:i + 2]
     doc_path, base, sources = args[0], args[1], args[2:]
     doc = json.load(open(doc_path))
@@ -143,10 +167,11 @@ def main():
 
     ok(doc.get("openapi", "").startswith("3."), "the document is OpenAPI 3")
     for method, path in sorted(registered_routes(sources)):
-        ok(path in paths and method.lower() in paths[path],
+        ok(described(paths, method, path),
            "%s %s, registered in the sources, is in the document" % (method, path))
 
-    # What to ask of each operation: (query or body, expected status set).
+    # What to ask of each operation: (query or body, expected status set);
+    # for a templated path, (a concrete path and query, expected status set).
     generations = []
     status, _, body = request(base, "GET", "/api/v1/config/generations")
     if status == 200:
@@ -161,19 +186,35 @@ def main():
         ("post", "/api/v1/safe-mode"): [('{"enabled":false}', {200}), ("nonsense", {400})],
         ("post", "/api/v1/trace"): [("", None), ("?seconds=0", {400, 503})],
         ("get", "/readyz"): [("", None)],
+        ("get", "/api/v1/profiles/{name}"): [("/api/v1/profiles/mysql", {200}),
+                                             ("/api/v1/profiles/nosuch", {404})],
+        ("post", "/api/v1/profiles/train"): [("", {400}), ("?pod=default", {400}),
+                                            ("?pod=default/x&seconds=0", {400}),
+                                            ("?pod=default/x&seconds=301", {400}),
+                                            ("?pod=default/x&name=No_Such", {400}),
+                                            ("?pod=default/nosuch-pod-xyz", {404})],
     }
+    if train_pod is not None:
+        cases[("post", "/api/v1/profiles/train")].append(
+            ("?pod=%s&seconds=1&name=openapi-check" % train_pod, {200}))
     for path, item in sorted(paths.items()):
         for method, operation in sorted(item.items()):
             documented = {int(code) for code in operation["responses"]}
-            for extra, expected in cases.get((method, path), [("", {200})]):
+            templated = "{" in path
+            if templated:
+                ok((method, path) in cases,
+                   "%s %s: the checker has concrete paths for the template" %
+                   (method.upper(), path))
+            for extra, expected in cases.get((method, path), [] if templated else [("", {200})]):
+                target = extra if templated else path + extra
                 if method == "post" and extra.startswith("{") or extra == "nonsense":
                     status, content_type, body = request(base, "POST", path, extra)
                 else:
-                    status, content_type, body = request(base, method.upper(), path + extra,
+                    status, content_type, body = request(base, method.upper(), target,
                                                          b"" if method == "post" else None)
-                label = "%s %s%s" % (method.upper(), path,
-                                     extra if not extra.startswith("{") and extra != "nonsense"
-                                     else " " + extra)
+                label = "%s %s" % (method.upper(), target
+                                   if not extra.startswith("{") and extra != "nonsense"
+                                   else path + " " + extra)
                 text = body.decode("utf-8", "replace")
                 if status == 404 and text.startswith('{"error":"no such path'):
                     if path in allow_missing:
