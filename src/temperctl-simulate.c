@@ -3,7 +3,9 @@
  * agent's own code (kube-pod.c decodes, tier.c classifies, planner.c plans,
  * layered-gen.c renders), from a pod list and a machine shape, with no
  * cluster and no agent.  Given the same pods, topology, cgroups, allocatable
- * CPU and temper.conf, the configuration is byte for byte the agent's.
+ * CPU and temper.conf, the configuration is byte for byte the agent's:
+ * profiles.c selects each pod's workload profile from the builtins and, with
+ * a temper.conf, its [profiles] directory, as the agent does.
  */
 #include "config.h"
 
@@ -19,8 +21,10 @@
 #include "kube-pod.h"
 #include "kube-quantity.h"
 #include "layered-gen.h"
+#include "log.h"
 #include "planner.h"
 #include "pod.h"
+#include "profiles.h"
 #include "temperctl.h"
 #include "tier.h"
 #include "topology.h"
@@ -37,6 +41,7 @@ struct temperctl_simulation {
 	struct cgroup_discovery *discovery;
 	enum cgroup_driver driver;
 	int64_t allocatable_millis;
+	struct profiles *profiles;
 
 	cJSON *document;
 	struct pod **pods;
@@ -66,6 +71,7 @@ temperctl_simulate_free(struct temperctl_simulation *simulate)
 	cJSON_Delete(simulate->document);
 	topology_free(simulate->topology);
 	cgroup_discovery_free(simulate->discovery);
+	profiles_free(simulate->profiles);
 	if (simulate->conf_loaded)
 		conf_free(&simulate->conf);
 	planner_free(simulate->plan);
@@ -154,6 +160,43 @@ temperctl_simulate_topology(struct temperctl_simulation *simulate)
 	return TEMPERCTL_EXIT_OK;
 }
 
+/*
+ * The agent's profiles: the builtins, and with --config the [profiles]
+ * directory it names (or the agent's default).  Without --config this
+ * machine's directory says nothing about the node: builtins only.  A file
+ * the agent would refuse is left out here too, with a warning.
+ */
+static int
+temperctl_simulate_profiles(struct temperctl_simulation *simulate)
+{
+	const char *dir = simulate->ctl->args.config_file != NULL ?
+	    simulate->conf.profiles.dir : NULL;
+	enum log_level level = log_get_level();
+	const cJSON *error;
+	cJSON *list;
+	char *cause = NULL;
+
+	simulate->profiles = profiles_new(NULL, NULL, dir, &cause);
+	if (simulate->profiles == NULL) {
+		temperctl_fail(TEMPERCTL_EXIT_LOCAL, "simulate: the builtin profiles: %s",
+		    cause ? cause : strerror(errno));
+		free(cause);
+		return TEMPERCTL_EXIT_LOCAL;
+	}
+	/* The refusals are reported below, in temperctl's words, not logged. */
+	log_set_level(LOG_LEVEL_ERROR);
+	profiles_rescan(simulate->profiles);
+	log_set_level(level);
+	if ((list = profiles_list_json(simulate->profiles)) == NULL)
+		return temperctl_fail(TEMPERCTL_EXIT_LOCAL, "out of memory");
+	cJSON_ArrayForEach(error, cJSON_GetObjectItemCaseSensitive(list, "errors"))
+		fprintf(stderr, "temperctl: simulate: warning: profile file %s is not planned: %s\n",
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(error, "file")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(error, "error")));
+	cJSON_Delete(list);
+	return TEMPERCTL_EXIT_OK;
+}
+
 static int
 temperctl_simulate_settings(struct temperctl_simulation *simulate)
 {
@@ -196,7 +239,7 @@ temperctl_simulate_settings(struct temperctl_simulation *simulate)
 			return TEMPERCTL_EXIT_LOCAL;
 		}
 	}
-	return TEMPERCTL_EXIT_OK;
+	return temperctl_simulate_profiles(simulate);
 }
 
 /* --- the pods ------------------------------------------------------------------- */
@@ -364,7 +407,11 @@ temperctl_simulate_pods(struct temperctl_simulation *simulate)
 			code = temperctl_fail(TEMPERCTL_EXIT_LOCAL, "out of memory");
 			goto out;
 		}
-		simulate->inputs[i] = (struct planner_pod){ .pod = pod, .cgroup = simulate->cgroups[i] };
+		simulate->inputs[i] = (struct planner_pod){
+			.pod = pod,
+			.cgroup = simulate->cgroups[i],
+			.profile = profiles_select(simulate->profiles, pod),
+		};
 		if (tier_classify(&simulate->conf.engine.thresholds, pod, &simulate->inputs[i].tier,
 		    &simulate->whys[i]) != 0) {
 			code = temperctl_fail(TEMPERCTL_EXIT_LOCAL, "out of memory");
@@ -379,20 +426,61 @@ out:
 
 /* --- the plan and its output ------------------------------------------------------- */
 
+/* One condition, named by its scx_layered key, appended at *used. */
+static void
+temperctl_simulate_condition(const struct plan_match *match, char *scratch, size_t size,
+    size_t *used)
+{
+	const char *key = "?";
+	int n;
+
+	if (*used >= size)
+		return;
+	switch (match->kind) {
+	case PLAN_MATCH_CGROUP_PREFIX:
+		key = "CgroupPrefix";
+		break;
+	case PLAN_MATCH_COMM_PREFIX:
+		key = "CommPrefix";
+		break;
+	case PLAN_MATCH_PCOMM_PREFIX:
+		key = "PcommPrefix";
+		break;
+	case PLAN_MATCH_CMD_JOIN:
+		key = "CmdJoin";
+		break;
+	case PLAN_MATCH_HINT_EQUALS:
+		key = "HintEquals";
+		break;
+	case PLAN_MATCH_IS_GROUP_LEADER:
+		key = "IsGroupLeader";
+		break;
+	}
+	if (match->kind == PLAN_MATCH_HINT_EQUALS)
+		n = snprintf(scratch + *used, size - *used, "%s %u", key, match->hint);
+	else if (match->kind == PLAN_MATCH_IS_GROUP_LEADER)
+		n = snprintf(scratch + *used, size - *used, "%s %s", key,
+		    match->hint ? "true" : "false");
+	else
+		n = snprintf(scratch + *used, size - *used, "%s %s", key,
+		    match->text ? match->text : "");
+	*used = n < 0 ? size : *used + (size_t)n;
+}
+
+/* An OR block: its condition and, for a profile layer, those ANDed with it. */
 static const char *
 temperctl_simulate_match_text(const struct plan_match *match, char *scratch, size_t size)
 {
-	static const char *const kinds[] = {
-		[PLAN_MATCH_CGROUP_PREFIX] = "CgroupPrefix",
-		[PLAN_MATCH_COMM_PREFIX] = "CommPrefix",
-		[PLAN_MATCH_PCOMM_PREFIX] = "PcommPrefix",
-		[PLAN_MATCH_HINT_EQUALS] = "HintEquals",
-	};
+	size_t used = 0;
+	int n;
 
-	if (match->kind == PLAN_MATCH_HINT_EQUALS)
-		snprintf(scratch, size, "HintEquals %u", match->hint);
-	else
-		snprintf(scratch, size, "%s %s", kinds[match->kind], match->text);
+	scratch[0] = '\0';
+	temperctl_simulate_condition(match, scratch, size, &used);
+	for (size_t c = 0; c < match->also_count && used < size; c++) {
+		n = snprintf(scratch + used, size - used, " AND ");
+		used = n < 0 ? size : used + (size_t)n;
+		temperctl_simulate_condition(&match->also[c], scratch, size, &used);
+	}
 	return scratch;
 }
 
@@ -400,7 +488,8 @@ static void
 temperctl_simulate_print_plan(const struct temperctl_simulation *simulate)
 {
 	const struct plan *plan = simulate->plan;
-	char *shape = topology_describe(simulate->topology), scratch[PLANNER_MAX_CGROUP_PATH + 32];
+	char *shape = topology_describe(simulate->topology), scratch[PLANNER_MAX_CGROUP_PATH + 256];
+	int width = 12;
 
 	printf("machine: %s; %lld m allocatable\n", shape ? shape : "?",
 	    (long long)plan->allocatable_millis);
@@ -414,7 +503,11 @@ temperctl_simulate_print_plan(const struct temperctl_simulation *simulate)
 	printf("\nbudget:  %u CPUs for the system layer, %u kept in reserve, %u fenceable for "
 	    "critical; membership by %s\n\n", plan->system_cpus, plan->reserve_cpus,
 	    plan->fenceable_cpus, engine_membership_name(plan->membership));
-	printf("%-12s  %-8s  %-9s  %-11s  %6s  %8s  %s\n", "LAYER", "KIND", "CPUS", "UTIL",
+	/* Profile layers' names ("critical-exclusive") are longer than tiers'. */
+	for (size_t i = 0; i < plan->layer_count; i++)
+		if (strlen(plan->layers[i].name) > (size_t)width)
+			width = (int)strlen(plan->layers[i].name);
+	printf("%-*s  %-8s  %-9s  %-11s  %6s  %8s  %s\n", width, "LAYER", "KIND", "CPUS", "UTIL",
 	    "WEIGHT", "REQUEST", "PODS");
 	for (size_t i = 0; i < plan->layer_count; i++) {
 		const struct plan_layer *layer = &plan->layers[i];
@@ -427,14 +520,14 @@ temperctl_simulate_print_plan(const struct temperctl_simulation *simulate)
 		}
 		if (layer->role == PLAN_ROLE_TIER)
 			snprintf(request, sizeof request, "%lldm", (long long)layer->request_millis);
-		printf("%-12s  %-8s  %-9s  %-11s  %6u  %8s  %zu%s\n", layer->name,
+		printf("%-*s  %-8s  %-9s  %-11s  %6u  %8s  %zu%s\n", width, layer->name,
 		    planner_kind_name(layer->kind), cpus, util, layer->weight, request,
 		    layer->member_count, layer->demoted ? " (critical demoted to Grouped)" : "");
 		for (size_t m = 0; m < layer->match_count && m < 3; m++)
-			printf("%14s%s\n", "", temperctl_simulate_match_text(&layer->matches[m], scratch,
+			printf("%*s%s\n", width + 2, "", temperctl_simulate_match_text(&layer->matches[m], scratch,
 			    sizeof scratch));
 		if (layer->match_count > 3)
-			printf("%14s... %zu match blocks in all\n", "", layer->match_count);
+			printf("%*s... %zu match blocks in all\n", width + 2, "", layer->match_count);
 	}
 	printf("\n%-40s  %-10s  %-12s  %s\n", "POD", "TIER", "LAYER", "WHY");
 	for (size_t i = 0; i < simulate->count; i++) {

@@ -18,12 +18,13 @@ GOLDEN=$TOP_SRCDIR/t/golden
 # scenarios.py DIR: DIR/NAME.pods.json and DIR/NAME.args per scenario,
 # mirroring t/planner-scenario.h's scenario_add() and t/test-planner.c.
 python3 - "$TMP" <<'PY'
-import json, sys
+import json, os, sys
 out = sys.argv[1]
 
 class Scenario:
     def __init__(self, name, seed, args):
         self.name, self.seed, self.args, self.pods, self.config = name, seed, args, [], ""
+        self.profiles = {}
 
     def add(self, namespace, cls, priority, qos, request, limit):
         i = len(self.pods)
@@ -54,10 +55,23 @@ class Scenario:
     def besteffort(self, cls, priority):
         return self.add("batch", cls, priority, "BestEffort", -1, -1)
 
+    # The last pod added: its profile by annotation, or its image for detection.
+    def annotate(self, key, value):
+        self.pods[-1]["metadata"]["annotations"] = {key: value}
+
+    def image(self, image):
+        self.pods[-1]["spec"]["containers"][0]["image"] = image
+
     def write(self):
         json.dump({"apiVersion": "v1", "kind": "List", "items": self.pods},
                   open("%s/%s.pods.json" % (out, self.name), "w"), indent=1)
         args = list(self.args)
+        if self.profiles:
+            directory = "%s/%s.profiles" % (out, self.name)
+            os.mkdir(directory)
+            for name, text in self.profiles.items():
+                open("%s/%s.toml" % (directory, name), "w").write(text)
+            self.config += '[profiles]\ndir = "%s"\n' % directory
         if self.config:
             open("%s/%s.conf" % (out, self.name), "w").write(self.config)
             args += ["--config", "%s/%s.conf" % (out, self.name)]
@@ -151,6 +165,50 @@ s.args = EIGHT + ["--agent-cgroup", "/kubepods.slice/kubepods-burstable.slice/"
 s.guaranteed("temper-critical", 1000000, 2000)
 s.burstable(None, 0, 500)
 done(s)
+# Profiled pods: t/test-profile-planner.c's scenarios, each pod's profile
+# chosen the ways the agent chooses one (an image the profile detects, the
+# temper.io/profile annotation or its legacy infera.io/ twin, a profile file
+# of the [profiles] directory).
+s = Scenario("profile-builtins", 801, ["--cpus", "32", "--llcs", "2"])
+s.guaranteed("temper-critical", 1000000, 4000)
+s.image("docker.io/pytorch/pytorch:2.3.0-cuda12.1-cudnn8-runtime")
+s.burstable("temper-high", 100000, 2000)
+s.annotate("temper.io/profile", "mysql")
+s.burstable(None, 0, 1000)
+s.annotate("infera.io/profile", "jvm")
+s.burstable(None, 0, 500)
+done(s)
+s = Scenario("profile-merged", 802, ["--cpus", "16"])
+s.burstable("temper-high", 100000, 1000)
+s.image("mysql:8.0")
+s.burstable("temper-high", 100000, 1000)
+s.annotate("temper.io/profile", "mysql")
+done(s)
+s = Scenario("profile-tier-bounds", 803, EIGHT)
+s.burstable(None, 0, 1000)
+s.image("nvcr.io/nvidia/pytorch:24.05-py3")
+done(s)
+s = Scenario("profile-over-budget", 804, ["--cpus", "32", "--llcs", "2"])
+s.profiles["all-three"] = (
+    'name = "all-three"\n'
+    '[[group]]\nname = "hot"\ncomm_prefix = "hot"\ntreatment = "exclusive"\n'
+    '[[group]]\nname = "chain"\ncomm_prefix = "chain"\ntreatment = "latency"\n'
+    '[[group]]\nname = "idle"\ncomm_prefix = "idle"\ntreatment = "yield"\n'
+    '[[group]]\nname = "joined"\ncmd_join = "bg"\ngroup_leader = false\n'
+    'treatment = "yield"\n')
+for add in (lambda: s.guaranteed("temper-critical", 1000000, 2000),
+            lambda: s.burstable("temper-high", 100000, 1000),
+            lambda: s.burstable(None, 0, 1000),
+            lambda: s.besteffort("temper-low", -100),
+            lambda: s.besteffort("temper-background", -1000)):
+    add()
+    s.annotate("temper.io/profile", "all-three")
+done(s)
+s = Scenario("profile-hint-membership", 805, ["--cpus", "16"])
+s.config = '[planner]\nmembership = "hint"\n'
+s.guaranteed("temper-critical", 1000000, 2000)
+s.image("eclipse-temurin:21-jre")
+done(s)
 open(out + "/scenarios", "w").write("\n".join(names) + "\n")
 PY
 
@@ -184,6 +242,29 @@ like "$out" $'machine: 8 CPUs \\(4 cores x 2 threads\\), 1 LLC, 1 NUMA node; 800
 like "$out" $'\ncritical +Confined +2-2 ' "... the critical layer confined to one core"
 like "$out" 'prod/pod-1 +critical +critical +priority 1000000 \(class temper-critical\)' \
 	"... and each pod's tier, layer and why"
+
+# Profile layers in the table: each match block with every condition ANDed
+# with it, whatever its kind.
+cg1="CgroupPrefix kubepods.slice/kubepods-pod00000324_0000_4000_8000_000000000001.slice/"
+like "$(cat "$TMP/profile-over-budget.out")" \
+	$'\ncritical-yield +Open .*\n +'"$cg1"$' AND CommPrefix idle\n +'"$cg1"$' AND CmdJoin bg AND IsGroupLeader false\n' \
+	"the plan table shows a profile block's CmdJoin and IsGroupLeader conditions"
+like "$(cat "$TMP/profile-builtins.out")" \
+	$'\ncritical-exclusive +Grouped +2-4 .*\n +CgroupPrefix kubepods.slice/kubepods-pod00000321_0000_4000_8000_000000000001.slice/ AND CommPrefix python AND IsGroupLeader true\n' \
+	"... IsGroupLeader true beside a CommPrefix (pytorch's training loop)"
+like "$(cat "$TMP/profile-hint-membership.out")" $'\ncritical +Confined +2-2 .*\n +HintEquals 1\n' \
+	"... and a tier layer's HintEquals"
+
+# A profile file the agent would refuse: planned without it, with a warning.
+mkdir "$TMP/broken.profiles"
+printf 'name = "broken"\n' >"$TMP/broken.profiles/broken.toml"
+printf '[profiles]\ndir = "%s"\n' "$TMP/broken.profiles" >"$TMP/broken.conf"
+"$TEMPERCTL" simulate --pods "$TMP/profile-builtins.pods.json" --cpus 32 --llcs 2 \
+	--config "$TMP/broken.conf" -o "$TMP/broken.json" >/dev/null 2>"$TMP/err"
+is "$?" 0 "a broken profile file: simulate still plans"
+like "$(cat "$TMP/err")" '^temperctl: simulate: warning: profile file broken.toml is not planned: .*/broken.toml: .*no \[\[group\]\]' \
+	"... warning, with the file and the reason"
+ok "... and plans what the agent plans without it" cmp -s "$TMP/broken.json" "$GOLDEN/profile-builtins.json"
 
 # --json: the agent's /api/v1/pods fields for each pod, and the configuration.
 json=$("$TEMPERCTL" simulate --json --pods "$TMP/critical-2cpu-on-8.pods.json" --cpus 8)
