@@ -28,6 +28,11 @@
 #           closed-loop; prints pairs/s and calls/s.
 #   healthz GET /healthz at RATE on the same daemon, the server's own floor.
 #
+# The generator's TLS is OpenSSL's: its AES-256-GCM runs at 0.24 ns a byte
+# here, like Go's in a real scheduler, where mbedtls 2.28's (the daemon's)
+# takes 4.9.  With mbedtls on both ends, the client's own crypto was about
+# 1.6 ms of a 5,000-node pair's 4.4 ms median.
+#
 # Earlier versions of this script timed each verb alone at 100 calls/s over TLS
 # with 5,000 names in both and no throughput figure; prioritize now gets
 # what filter passed, as from a real scheduler.
@@ -65,7 +70,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cc -O2 -o "$TMP/load" "$TOP_SRCDIR/t/perf/webhook-load.c" -lmbedtls -lmbedx509 -lmbedcrypto
+cc -O2 -o "$TMP/load" "$TOP_SRCDIR/t/perf/webhook-load.c" -lssl -lcrypto
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/key.pem" \
 	-out "$TMP/cert.pem" -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 1 2>/dev/null
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -195,9 +200,10 @@ for d in daemons:
                 fmt(stat(sel, "s1_p99_us")), fmt(stat(sel, "p50_us")), fmt(stat(sel, "p99_us")),
                 fmt(stat(sel, "p999_us")), fmt(stat(sel, "max_us")), cpu, us_per_call, errors))
         elif arm == "max":
-            print("%-12s max    %s pairs/s = %s calls/s | pair p50 %s p99 %s us | CPU %.1f%%, %.0f us/call | errors %d" % (
+            print("%-12s max    %s pairs/s = %s calls/s | pair p50 %s p99 %s us | CPU %.1f%%, %.0f us/call | errors %d%s" % (
                 d, fmt(stat(sel, "per_second")), fmt(stat(sel, "per_second", 2.0)), fmt(stat(sel, "p50_us")),
-                fmt(stat(sel, "p99_us")), cpu, us_per_call, errors))
+                fmt(stat(sel, "p99_us")), cpu, us_per_call, errors,
+                " (the daemon below 90% CPU: the generator is the limit)" if cpu < 90 else ""))
         else:
             print("%-12s GET /healthz p50 %s p99 %s us | errors %d" % (
                 d, fmt(stat(sel, "p50_us")), fmt(stat(sel, "p99_us")), errors))

@@ -5,8 +5,11 @@
  * Like t/perf/http-load.c: requests are due on a fixed schedule and each
  * latency is measured from when it was DUE (no coordinated omission);
  * keep-alive connections, one request in flight per connection, epoll, one
- * thread.  TLS through mbedtls, each connection's handshake done before the
- * clock starts.  The bodies are read from files and sent round robin.
+ * thread.  TLS through OpenSSL, each connection's handshake done before the
+ * clock starts: its AES-GCM costs a fraction of mbedtls 2.28's, as Go's
+ * does in kube-scheduler and the API server, so the client's own crypto
+ * does not weigh on the latencies of 100 KB bodies.  The bodies are read
+ * from files and sent round robin.
  *
  *   webhook-load HOST PORT PATH RATE|max SECONDS CONNECTIONS CA|- SPEC...
  *
@@ -43,11 +46,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
-#include <mbedtls/net_sockets.h>
-#include <mbedtls/ssl.h>
-#include <mbedtls/x509_crt.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #define MAX_STEPS 4
 
@@ -70,8 +71,7 @@ struct samples {
 
 struct connection {
 	int fd;
-	mbedtls_net_context net;
-	mbedtls_ssl_context ssl;
+	SSL *ssl;
 	int64_t due_ns;		/* of the chain in flight; -1 when idle */
 	int64_t step_sent_ns;
 	const struct chain *chain;
@@ -80,11 +80,7 @@ struct connection {
 	size_t in_len;
 };
 
-static bool use_tls;
-static mbedtls_ssl_config ssl_config;
-static mbedtls_x509_crt ca;
-static mbedtls_entropy_context entropy;
-static mbedtls_ctr_drbg_context drbg;
+static SSL_CTX *tls;
 
 static int64_t
 now_ns(void)
@@ -126,7 +122,7 @@ static int
 connect_to(struct connection *c, const char *host, int port)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int one = 1, ret;
+	int one = 1;
 
 	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1)
 		return -1;
@@ -137,17 +133,12 @@ connect_to(struct connection *c, const char *host, int port)
 		return -1;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (use_tls) {
-		c->net.fd = c->fd;
-		mbedtls_ssl_init(&c->ssl);
-		if (mbedtls_ssl_setup(&c->ssl, &ssl_config) != 0)
+	if (tls != NULL) {
+		if ((c->ssl = SSL_new(tls)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1 ||
+		    SSL_connect(c->ssl) != 1) {
+			fprintf(stderr, "webhook-load: TLS handshake failed\n");
+			ERR_print_errors_fp(stderr);
 			return -1;
-		mbedtls_ssl_set_bio(&c->ssl, &c->net, mbedtls_net_send, mbedtls_net_recv, NULL);
-		while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
-			if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-				fprintf(stderr, "webhook-load: TLS handshake failed: -0x%04x\n", -ret);
-				return -1;
-			}
 		}
 	}
 	fcntl(c->fd, F_SETFL, O_NONBLOCK);
@@ -162,10 +153,14 @@ send_all(struct connection *c, const char *data, size_t len)
 	while (done < len) {
 		ssize_t n;
 
-		if (use_tls) {
-			n = mbedtls_ssl_write(&c->ssl, (const unsigned char *)data + done, len - done);
-			if (n == MBEDTLS_ERR_SSL_WANT_WRITE || n == MBEDTLS_ERR_SSL_WANT_READ)
-				continue;
+		if (tls != NULL) {
+			n = SSL_write(c->ssl, data + done, (int)(len - done > INT32_MAX ? INT32_MAX : len - done));
+			if (n <= 0) {
+				int error = SSL_get_error(c->ssl, (int)n);
+
+				if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ)
+					continue;
+			}
 		} else {
 			n = write(c->fd, data + done, len - done);
 			if (n < 0 && errno == EAGAIN)
@@ -186,12 +181,16 @@ receive(struct connection *c)
 
 	if (c->in_len == sizeof c->in)
 		return -1;
-	if (use_tls) {
-		n = mbedtls_ssl_read(&c->ssl, (unsigned char *)c->in + c->in_len,
-		    sizeof c->in - c->in_len);
-		if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
-			return -2;
-		return n < 0 ? -1 : n;
+	if (tls != NULL) {
+		n = SSL_read(c->ssl, c->in + c->in_len, (int)(sizeof c->in - c->in_len));
+		if (n <= 0) {
+			int error = SSL_get_error(c->ssl, (int)n);
+
+			if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE)
+				return -2;
+			return error == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+		}
+		return n;
 	}
 	n = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
 	if (n < 0 && errno == EAGAIN)
@@ -324,22 +323,15 @@ main(int argc, char **argv)
 			max_steps = chains[i].count;
 	}
 	if (strcmp(argv[7], "-") != 0) {
-		use_tls = true;
-		mbedtls_x509_crt_init(&ca);
-		mbedtls_entropy_init(&entropy);
-		mbedtls_ctr_drbg_init(&drbg);
-		mbedtls_ssl_config_init(&ssl_config);
-		if (mbedtls_x509_crt_parse_file(&ca, argv[7]) != 0 ||
-		    mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, NULL, 0) != 0 ||
-		    mbedtls_ssl_config_defaults(&ssl_config, MBEDTLS_SSL_IS_CLIENT,
-		    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT) != 0) {
+		/* The chain is verified, and the server's IP address against it. */
+		if ((tls = SSL_CTX_new(TLS_client_method())) == NULL ||
+		    SSL_CTX_load_verify_locations(tls, argv[7], NULL) != 1 ||
+		    X509_VERIFY_PARAM_set1_ip_asc(SSL_CTX_get0_param(tls), argv[1]) != 1) {
 			fprintf(stderr, "webhook-load: TLS setup failed\n");
+			ERR_print_errors_fp(stderr);
 			return 1;
 		}
-		/* The chain is verified; mbedtls 2.28 cannot match an IP SAN, so no name check. */
-		mbedtls_ssl_conf_authmode(&ssl_config, MBEDTLS_SSL_VERIFY_REQUIRED);
-		mbedtls_ssl_conf_ca_chain(&ssl_config, &ca, NULL);
-		mbedtls_ssl_conf_rng(&ssl_config, mbedtls_ctr_drbg_random, &drbg);
+		SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, NULL);
 	}
 	if (!closed_loop)
 		backlog = calloc(total, sizeof *backlog);

@@ -32,7 +32,7 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 
-cc -O2 -o "$TMP/load" "$TOP_SRCDIR/t/perf/webhook-load.c" -lmbedtls -lmbedx509 -lmbedcrypto
+cc -O2 -o "$TMP/load" "$TOP_SRCDIR/t/perf/webhook-load.c" -lssl -lcrypto
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/key.pem" \
 	-out "$TMP/cert.pem" -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 1 2>/dev/null
 python3 - "$TMP" <<'PY'
