@@ -237,19 +237,14 @@ extender_args_literal(const char **at, const char *end, const char *word)
 	return 0;
 }
 
-/*
- * Step over the value at *p (no space before it).  *children counts an
- * array's elements or an object's members.  0 or -1.
- */
+/* Step over the value at *p (no space before it).  0 or -1. */
 static int
-extender_args_value(const char **at, const char *end, unsigned depth,
-    size_t *children)
+extender_args_value(const char **at, const char *end, unsigned depth)
 {
 	const char *p = *at;
-	size_t n = 0, length;
+	size_t length;
 	char close;
 
-	*children = 0;
 	if (p == end)
 		return -1;
 	switch (*p) {
@@ -274,8 +269,6 @@ extender_args_value(const char **at, const char *end, unsigned depth,
 			break;
 		}
 		for (;;) {
-			size_t ignored;
-
 			if (close == '}') {
 				if (p == end || *p != '"' ||
 				    extender_args_string(&p, end, NULL, 0, &length, NULL) != 0)
@@ -285,9 +278,8 @@ extender_args_value(const char **at, const char *end, unsigned depth,
 					return -1;
 				p = extender_args_space(p, end);
 			}
-			if (extender_args_value(&p, end, depth + 1, &ignored) != 0)
+			if (extender_args_value(&p, end, depth + 1) != 0)
 				return -1;
-			n++;
 			p = extender_args_space(p, end);
 			if (p < end && *p == ',') {
 				p = extender_args_space(p + 1, end);
@@ -306,7 +298,6 @@ extender_args_value(const char **at, const char *end, unsigned depth,
 		break;
 	}
 	*at = p;
-	*children = n;
 	return 0;
 }
 
@@ -351,13 +342,13 @@ extender_args_names(struct extender_args *args, const char **at,
 	}
 	for (;;) {
 		struct extender_node_name *name;
-		size_t length, children;
+		size_t length;
 		const char *run;
 		bool escape;
 
 		/* After a fault the rest is only checked: NodeNames is refused. */
 		if (p < end && *p == '"' && count < EXTENDER_MAX_NODES && scan->fault == NULL) {
-			if (count == capacity) {
+			if (args->node_count == capacity) {
 				struct extender_node_name *grown;
 
 				capacity = capacity ? 2 * capacity : 256;
@@ -377,10 +368,9 @@ extender_args_names(struct extender_args *args, const char **at,
 				return -1;
 			}
 			/* Only an escape can put a NUL there. */
-			if (escape && memchr(args->arena + used, '\0', length) != NULL &&
-			    scan->fault == NULL)
+			if (escape && memchr(args->arena + used, '\0', length) != NULL)
 				scan->fault = "NodeNames holds a name with U+0000";
-			name = &args->names[count];
+			name = &args->names[args->node_count++];
 			name->text = args->arena + used;
 			name->length = (uint32_t)length;
 			name->hash = extender_name_hash(name->text, length);
@@ -388,7 +378,7 @@ extender_args_names(struct extender_args *args, const char **at,
 			args->arena[used + length] = '\0';
 			used += length + 1;
 		} else {
-			if (extender_args_value(&p, end, 2, &children) != 0)
+			if (extender_args_value(&p, end, 2) != 0)
 				return -1;
 			if (count >= EXTENDER_MAX_NODES)
 				scan->too_many = true;
@@ -403,7 +393,6 @@ extender_args_names(struct extender_args *args, const char **at,
 		}
 		if (p < end && *p == ']') {
 			*at = p + 1;
-			args->node_count = count;
 			return 0;
 		}
 		return -1;
@@ -422,7 +411,7 @@ extender_args_members(struct extender_args *args, const char **at,
 	const char *p = extender_args_space(*at + 1, end);
 	struct extender_args_span *span;
 	char key[sizeof "nodenames"];
-	size_t length, children = 0;
+	size_t length;
 	int error;
 
 	if (p < end && *p == '}') {
@@ -453,7 +442,7 @@ extender_args_members(struct extender_args *args, const char **at,
 		if (span == &scan->names && p < end && *p == '[')
 			error = extender_args_names(args, &p, end, scan);
 		else
-			error = extender_args_value(&p, end, 1, &children);
+			error = extender_args_value(&p, end, 1);
 		if (error != 0)
 			return error;
 		if (span != NULL) {
@@ -634,7 +623,6 @@ extender_args_decode(const char *body, size_t len,
 	const char *p = body, *end = body + len;
 	cJSON *pod_json;
 	char *why = NULL;
-	size_t children;
 	int error;
 
 	memset(args, 0, sizeof *args);
@@ -643,7 +631,7 @@ extender_args_decode(const char *body, size_t len,
 		*cause = NULL;
 	p = extender_args_space(p, end);
 	if (p == end || *p != '{') {
-		error = extender_args_value(&p, end, 0, &children);
+		error = extender_args_value(&p, end, 0);
 		p = extender_args_space(p, end);
 		cause_set(cause, "%s", error == 0 && p == end ? "body is not an object" :
 		    "body is not JSON");
