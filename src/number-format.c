@@ -33,9 +33,17 @@ static const char number_format_pairs[200] =
 size_t
 number_format_u64(char *out, uint64_t value)
 {
-	char digits[20], *p = digits + sizeof digits;
-	size_t len;
+	uint64_t bound = 10;
+	size_t len = 1;
+	char *p;
 
+	/* Count the digits first, then write them in place from the end. */
+	while (len < 20 && value >= bound) {
+		len++;
+		bound *= 10;
+	}
+	p = out + len;
+	*p = '\0';
 	while (value >= 100) {
 		unsigned pair = (unsigned)(value % 100);
 
@@ -49,9 +57,6 @@ number_format_u64(char *out, uint64_t value)
 	} else {
 		*--p = (char)('0' + value);
 	}
-	len = (size_t)(digits + sizeof digits - p);
-	memcpy(out, p, len);
-	out[len] = '\0';
 	return len;
 }
 
@@ -246,76 +251,69 @@ number_big_sum_reaches(const struct number_big *r, const struct number_big *m,
 /* --- shortest digits ----------------------------------------------------- */
 
 /*
- * The shortest digits of a finite value > 0, at most 17 of them, with the
- * decimal exponent k such that value reads back from 0.DIGITS x 10^k.
- *
- * In the notation of the paper: value = f x 2^e; the reals that round to
- * it lie within (value - m-, value + m+) scaled by 1/s, with r/s = value;
- * the interval's ends belong to it when f is even (round half to even).
- * Everything is scaled by 2 (4 at a power of two, where the gap below is
- * half the gap above) so the half-gaps are integers.
+ * A finite value > 0 as the paper takes it: value = f x 2^e; the reals
+ * that round to it lie within (value - m-, value + m+), ends included when
+ * f is even (round half to even).  m- is half m+ at a power of two (the
+ * gap below is half the gap above), except at the smallest normal, whose
+ * gap below is the denormals' gap.
+ */
+struct number_float {
+	uint64_t f;
+	int e;
+	bool even;
+	bool power_of_two;
+	/*
+	 * k, the least integer with value + m+ below 10^k (or at it, when the
+	 * ends count), estimated from the binary exponent x (2^x <= value <
+	 * 2^(x+1)): 78913 / 2^18 is just under log10 2, and C's division
+	 * truncates, so the estimate is at most ceil(x log10 2), never above
+	 * k and at most three below.  Generation raises it until the bound
+	 * holds.
+	 */
+	int estimate;
+};
+
+/*
+ * The digits in 1,280-bit arithmetic, for any double.  Everything is
+ * scaled by 2 (4 at a power of two) so the half-gaps are integers: r / s
+ * is value, m+ / s and m- / s the half-gaps.
  */
 static int
-number_format_shortest(double value, char digits[NUMBER_FORMAT_MAX], int *exponent)
+number_format_digits_wide(const struct number_float *v, char *digits, int *exponent)
 {
 	struct number_big r, s, m_plus, m_minus_storage, *m_minus = &m_plus;
-	uint64_t bits, f;
-	int biased, e, estimate, k, shift, n = 0;
-	bool even, power_of_two;
+	int e = v->e, k, shift, n = 0;
 
-	memcpy(&bits, &value, sizeof bits);
-	biased = (int)(bits >> 52 & 0x7ff);
-	f = bits & ((UINT64_C(1) << 52) - 1);
-	if (biased == 0) {
-		e = -1074;
-	} else {
-		f |= UINT64_C(1) << 52;
-		e = biased - 1075;
-	}
-	even = (f & 1) == 0;
-	/* The gap below the smallest normal is the denormals' gap: even. */
-	power_of_two = f == UINT64_C(1) << 52 && biased > 1;
-
-	number_big_set(&r, f);
+	number_big_set(&r, v->f);
 	if (e >= 0) {
-		number_big_shift_left(&r, e + (power_of_two ? 2 : 1));
-		number_big_set(&s, power_of_two ? 4 : 2);
+		number_big_shift_left(&r, e + (v->power_of_two ? 2 : 1));
+		number_big_set(&s, v->power_of_two ? 4 : 2);
 		number_big_set(&m_plus, 1);
-		number_big_shift_left(&m_plus, e + (power_of_two ? 1 : 0));
-		if (power_of_two) {
+		number_big_shift_left(&m_plus, e + (v->power_of_two ? 1 : 0));
+		if (v->power_of_two) {
 			m_minus = &m_minus_storage;
 			number_big_set(m_minus, 1);
 			number_big_shift_left(m_minus, e);
 		}
 	} else {
-		number_big_shift_left(&r, power_of_two ? 2 : 1);
+		number_big_shift_left(&r, v->power_of_two ? 2 : 1);
 		number_big_set(&s, 1);
-		number_big_shift_left(&s, -e + (power_of_two ? 2 : 1));
-		number_big_set(&m_plus, power_of_two ? 2 : 1);
-		if (power_of_two) {
+		number_big_shift_left(&s, -e + (v->power_of_two ? 2 : 1));
+		number_big_set(&m_plus, v->power_of_two ? 2 : 1);
+		if (v->power_of_two) {
 			m_minus = &m_minus_storage;
 			number_big_set(m_minus, 1);
 		}
 	}
-
-	/*
-	 * k is the least integer with value + m+ below 10^k (or at it, when
-	 * the interval's ends count).  Estimate it from the binary exponent x
-	 * (2^x <= value < 2^(x+1)): 78913 / 2^18 is just under log10 2, and
-	 * C's division truncates, so the estimate is at most ceil(x log10 2),
-	 * never above k and at most a few below.  Then raise it until the
-	 * bound holds.
-	 */
-	estimate = (e + (63 - __builtin_clzll(f))) * 78913 / 262144;
-	if (estimate >= 0) {
-		number_big_mul_pow10(&s, estimate);
+	if (v->estimate >= 0) {
+		number_big_mul_pow10(&s, v->estimate);
 	} else {
-		number_big_mul_pow10(&r, -estimate);
-		number_big_mul_pow10(&m_plus, -estimate);
+		number_big_mul_pow10(&r, -v->estimate);
+		number_big_mul_pow10(&m_plus, -v->estimate);
 		if (m_minus != &m_plus)
-			number_big_mul_pow10(m_minus, -estimate);
+			number_big_mul_pow10(m_minus, -v->estimate);
 	}
-	for (k = estimate; number_big_sum_reaches(&r, &m_plus, &s, even); k++)
+	for (k = v->estimate; number_big_sum_reaches(&r, &m_plus, &s, v->even); k++)
 		number_big_mul_small(&s, 10);
 	/* The first digit is the integer part of 10 r / s. */
 	number_big_mul_small(&r, 10);
@@ -335,8 +333,8 @@ number_format_shortest(double value, char digits[NUMBER_FORMAT_MAX], int *expone
 		bool low, high;
 
 		compare = number_big_compare(&r, m_minus);
-		low = even ? compare <= 0 : compare < 0;
-		high = number_big_sum_reaches(&r, &m_plus, &s, even);
+		low = v->even ? compare <= 0 : compare < 0;
+		high = number_big_sum_reaches(&r, &m_plus, &s, v->even);
 		if (!low && !high && n < 16) {
 			digits[n++] = (char)('0' + digit);
 			number_big_mul_small(&r, 10);
@@ -364,6 +362,94 @@ number_format_shortest(double value, char digits[NUMBER_FORMAT_MAX], int *expone
 	}
 	*exponent = k;
 	return n;
+}
+
+#ifdef __SIZEOF_INT128__
+/*
+ * The same digits in 128-bit arithmetic, for what metrics hold beside
+ * integers and short decimals (sums of latencies and the like): values
+ * with a fraction, e from -120 to -1, where s is the power of two 2^t: a
+ * digit is a shift, the remainder a mask.  The integer part (below 2^53)
+ * is exact and no shorter form ends inside it (the nearest integers are
+ * an ulp away, beyond the interval), so its digits go out as they are and
+ * generation starts at the fraction; a value below 1 moves its leading
+ * zeros into the exponent.  Bounds: r and m+ stay below 10 s = 10 x 2^t
+ * (m+ < s at every step that goes on), so with t <= 122 every sum fits.
+ */
+static int
+number_format_digits_fraction(const struct number_float *v, char *digits, int *exponent)
+{
+	int point = -v->e, t = point + (v->power_of_two ? 2 : 1), n = 0, k = 0;
+	uint64_t integer = point < 64 ? v->f >> point : 0;
+	uint64_t fraction = point < 64 ? v->f & ((UINT64_C(1) << point) - 1) : v->f;
+	unsigned __int128 s = (unsigned __int128)1 << t, mask = s - 1;
+	unsigned __int128 r = (unsigned __int128)fraction << (v->power_of_two ? 2 : 1);
+	unsigned __int128 m_plus = v->power_of_two ? 2 : 1, m_minus = 1;
+
+	if (integer > 0)
+		n = k = (int)number_format_u64(digits, integer);
+	for (;;) {
+		int digit;
+		bool low, high;
+
+		r *= 10;
+		m_plus *= 10;
+		m_minus *= 10;
+		digit = (int)(r >> t);
+		r &= mask;
+		/* A leading zero: no interval this wide holds 0. */
+		if (n == 0 && digit == 0) {
+			k--;
+			continue;
+		}
+		low = v->even ? r <= m_minus : r < m_minus;
+		high = v->even ? r + m_plus >= s : r + m_plus > s;
+		if (!low && !high && n < 16) {
+			digits[n++] = (char)('0' + digit);
+			continue;
+		}
+		if (low == high) {
+			if (2 * r >= s)
+				digit++;
+		} else if (high) {
+			digit++;
+		}
+		digits[n++] = (char)('0' + digit);
+		break;
+	}
+	*exponent = k;
+	return n;
+}
+#endif
+
+/*
+ * The shortest digits of a finite value > 0, at most 17 of them, with the
+ * decimal exponent k such that value reads back from 0.DIGITS x 10^k.
+ */
+static int
+number_format_shortest(double value, char digits[NUMBER_FORMAT_MAX], int *exponent)
+{
+	struct number_float v;
+	uint64_t bits;
+	int biased;
+
+	memcpy(&bits, &value, sizeof bits);
+	biased = (int)(bits >> 52 & 0x7ff);
+	v.f = bits & ((UINT64_C(1) << 52) - 1);
+	if (biased == 0) {
+		v.e = -1074;
+	} else {
+		v.f |= UINT64_C(1) << 52;
+		v.e = biased - 1075;
+	}
+	v.even = (v.f & 1) == 0;
+	v.power_of_two = v.f == UINT64_C(1) << 52 && biased > 1;
+	v.estimate = (v.e + (63 - __builtin_clzll(v.f))) * 78913 / 262144;
+#ifdef __SIZEOF_INT128__
+	if (v.e < 0 && v.e >= -120)
+		return number_format_digits_fraction(&v, digits, exponent);
+#endif
+	return number_format_digits_wide(&v, digits, exponent);
 }
 
 /*

@@ -72,6 +72,16 @@ printf_shortest(double value)
 	return 17;
 }
 
+/* xorshift64*: reproducible, every bit pattern reachable. */
+static uint64_t
+random_u64(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * UINT64_C(2685821657736338717);
+}
+
 static double
 random_double(uint64_t *state)
 {
@@ -79,13 +89,22 @@ random_double(uint64_t *state)
 	double value;
 
 	do {
-		/* xorshift64*: reproducible, every bit pattern reachable. */
-		*state ^= *state >> 12;
-		*state ^= *state << 25;
-		*state ^= *state >> 27;
-		bits = *state * UINT64_C(2685821657736338717);
+		bits = random_u64(state);
 		memcpy(&value, &bits, sizeof value);
 	} while (!isfinite(value));
+	return value;
+}
+
+/* A random mantissa with a binary exponent in [low, high]. */
+static double
+random_scaled(uint64_t *state, int low, int high)
+{
+	uint64_t bits = random_u64(state);
+	uint64_t exponent = (uint64_t)(1023 + low + (int)(bits >> 52) % (high - low + 1));
+	double value;
+
+	bits = exponent << 52 | (bits & ((UINT64_C(1) << 52) - 1));
+	memcpy(&value, &bits, sizeof value);
 	return value;
 }
 
@@ -107,6 +126,24 @@ main(void)
 	is_str(out, "-7", "a small negative integer");
 	number_format_u64(out, 1000000000000ULL);
 	is_str(out, "1000000000000", "a round integer keeps its zeros");
+	{
+		uint64_t power = 1;
+		int bad = 0;
+
+		/* Each digit count's first and last value. */
+		for (int digits = 1; digits <= 20; digits++) {
+			char expected[32];
+			uint64_t last = digits == 20 ? UINT64_MAX : power * 10 - 1;
+
+			snprintf(expected, sizeof expected, "%llu", (unsigned long long)power);
+			bad += number_format_u64(out, power) != strlen(expected) || strcmp(out, expected) != 0;
+			snprintf(expected, sizeof expected, "%llu", (unsigned long long)last);
+			bad += number_format_u64(out, last) != strlen(expected) || strcmp(out, expected) != 0;
+			if (digits < 20)
+				power *= 10;
+		}
+		is_int(bad, 0, "10^n and 10^(n+1) - 1, for every length up to 20 digits");
+	}
 
 	is_str(format(0), "0", "0");
 	is_str(format(-0.0), "-0", "-0 keeps its sign");
@@ -199,6 +236,18 @@ main(void)
 	}
 	is_int(bad_trip, 0, "50,000 random doubles read back exactly");
 	is_int(longer, 0, "... and none but integers longer than the shortest printf rounding");
+
+	/* Fractions from 1e-19 to 2^53, sums of latencies among them. */
+	bad_trip = longer = 0;
+	for (int i = 0; i < 50000; i++) {
+		double value = random_scaled(&state, -63, 52);
+
+		if (!round_trips(value) || significant_digits(format(value)) > printf_shortest(value)) {
+			if (bad_trip++ < 5)
+				diag("%a printed as %s", value, format(value));
+		}
+	}
+	is_int(bad_trip, 0, "50,000 fractions between 2^-63 and 2^52 read back, shortest");
 
 	/* Short decimals (what metrics hold): exactly what was written. */
 	bad_trip = 0;
