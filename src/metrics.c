@@ -52,6 +52,7 @@ struct metric_family {
 
 struct metrics_process {
 	int statm_fd;		/* /proc/self/statm, kept open, or -1 */
+	int fd_dir;		/* /proc/self/fd (O_PATH), kept open, or -1 */
 	long page_size;
 	struct metric_series *cpu;
 	struct metric_series *resident;
@@ -98,6 +99,7 @@ metrics_new(void)
 		return NULL;
 	metrics->families_tail = &metrics->families;
 	metrics->process.statm_fd = -1;
+	metrics->process.fd_dir = -1;
 	return metrics;
 }
 
@@ -153,6 +155,8 @@ metrics_free(struct metrics *metrics)
 	}
 	if (metrics->process.statm_fd >= 0)
 		close(metrics->process.statm_fd);
+	if (metrics->process.fd_dir >= 0)
+		close(metrics->process.fd_dir);
 	free(metrics->collectors);
 	buf_free(&metrics->scrape);
 	free(metrics);
@@ -562,8 +566,8 @@ metrics_count_fds(void)
  * system calls; memory is one read of /proc/self/statm through a
  * descriptor kept open (a read at offset 0 makes the kernel write it
  * anew); the number of open descriptors is the size Linux (6.2 and later)
- * reports for /proc/self/fd, with the directory counted entry by entry
- * where that size is 0.
+ * reports for /proc/self/fd, also through a descriptor kept open, with the
+ * directory counted entry by entry where that size is 0.
  */
 static void
 metrics_collect_process(struct metrics *metrics, void *arg)
@@ -595,7 +599,7 @@ metrics_collect_process(struct metrics *metrics, void *arg)
 			    (double)pages_resident * process->page_size);
 		}
 	}
-	if (stat("/proc/self/fd", &fd_dir) == 0 && fd_dir.st_size > 0)
+	if (process->fd_dir >= 0 && fstat(process->fd_dir, &fd_dir) == 0 && fd_dir.st_size > 0)
 		open_fds = (int)fd_dir.st_size;
 	else
 		open_fds = metrics_count_fds();
@@ -616,6 +620,8 @@ metrics_register_process(struct metrics *metrics, const char *version)
 	process->page_size = sysconf(_SC_PAGESIZE);
 	if (process->statm_fd < 0)
 		process->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (process->fd_dir < 0)
+		process->fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	process->cpu = metrics_series0(metrics_family(metrics, METRIC_COUNTER,
 	    "temper_process_cpu_seconds_total",
