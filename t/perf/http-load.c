@@ -29,7 +29,7 @@
 struct connection {
 	int fd;
 	int64_t due_ns;		/* of the request in flight; -1 when idle */
-	char in[16384];
+	char in[256 * 1024];	/* a whole answer: /metrics is ~25 KB */
 	size_t in_len;
 };
 
@@ -168,10 +168,15 @@ main(int argc, char **argv)
 		n = epoll_pwait2(epoll, events, 256, &timeout, NULL);
 		for (int e = 0; e < n; e++) {
 			struct connection *c = &connections[events[e].data.u64];
-			ssize_t got = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
+			ssize_t got;
 			size_t len;
 			int status = 0;
 
+			if (c->in_len == sizeof c->in) {
+				fprintf(stderr, "http-load: an answer over %zu bytes\n", sizeof c->in);
+				return 1;
+			}
+			got = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
 			if (got <= 0) {
 				if (got < 0 && errno == EAGAIN)
 					continue;

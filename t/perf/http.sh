@@ -5,9 +5,9 @@
 #
 # Arms, interleaved in each repetition (MEASURING.md): temperd and nginx
 # (one worker: temperd is single-threaded) serving /healthz and /metrics,
-# plain and TLS, driven by wrk (closed loop, throughput); then an open-loop
-# run at a fixed 5,000 requests/s (t/perf/http-load.c, latency from each
-# request's intended send time) against both.  nginx serves static files of
+# plain and TLS, driven by wrk (closed loop, throughput); then open-loop
+# runs at a fixed 5,000 requests/s on /healthz and /metrics (t/perf/http-load.c,
+# latency from each request's intended send time) against both.  nginx serves static files of
 # the same sizes as temperd's answers.  Prints medians of per-repetition
 # ratios with min-max; never fails on timing.
 set -euo pipefail
@@ -101,10 +101,12 @@ for rep in $(seq "$REPS"); do
 "
 		done
 	done
-	results[open-temperd]+="$("$TMP/http-load" 127.0.0.1 "$tp" /healthz "$OPEN_RATE" "$OPEN_SECONDS" 16)
+	for target in healthz metrics; do
+		results[open-temperd-$target]+="$("$TMP/http-load" 127.0.0.1 "$tp" "/$target" "$OPEN_RATE" "$OPEN_SECONDS" 16)
 "
-	results[open-nginx]+="$("$TMP/http-load" 127.0.0.1 "$np" /healthz "$OPEN_RATE" "$OPEN_SECONDS" 16)
+		results[open-nginx-$target]+="$("$TMP/http-load" 127.0.0.1 "$np" "/$target" "$OPEN_RATE" "$OPEN_SECONDS" 16)
 "
+	done
 done
 
 median_range() { sort -g | awk '{ v[NR] = $1 } END { printf "%.2f (%.2f-%.2f)", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'; }
@@ -124,11 +126,13 @@ for key in healthz-http metrics-http healthz-https metrics-https; do
 done
 echo
 echo "open loop, $OPEN_RATE requests/s for ${OPEN_SECONDS}s, 16 connections, latency from intended send time (medians over $REPS runs)"
-for arm in temperd nginx; do
-	rows=${results[open-$arm]}
-	field() { grep -o "$1=[0-9]*" <<<"$rows" | cut -d= -f2 | median; }
-	printf '%-8s requests=%s errors=%s p50=%sus p99=%sus p99.9=%sus max=%sus\n' "$arm" \
-		"$(field requests)" "$(field errors)" "$(field p50_us)" "$(field p99_us)" "$(field p999_us)" "$(field max_us)"
+for target in healthz metrics; do
+	for arm in temperd nginx; do
+		rows=${results[open-$arm-$target]}
+		field() { grep -o "$1=[0-9]*" <<<"$rows" | cut -d= -f2 | median; }
+		printf '%-16s requests=%s errors=%s p50=%sus p99=%sus p99.9=%sus max=%sus\n' "$arm /$target" \
+			"$(field requests)" "$(field errors)" "$(field p50_us)" "$(field p99_us)" "$(field p999_us)" "$(field max_us)"
+	done
+	echo "/$target p99 ratio temperd/nginx per run: $(paste <(grep -o 'p99_us=[0-9]*' <<<"${results[open-temperd-$target]}" | cut -d= -f2) <(grep -o 'p99_us=[0-9]*' <<<"${results[open-nginx-$target]}" | cut -d= -f2) | awk '{print $1 / $2}' | median_range)"
 done
-echo "p99 ratio temperd/nginx per run: $(paste <(grep -o 'p99_us=[0-9]*' <<<"${results[open-temperd]}" | cut -d= -f2) <(grep -o 'p99_us=[0-9]*' <<<"${results[open-nginx]}" | cut -d= -f2) | awk '{print $1 / $2}' | median_range)"
 echo "temperd RSS after the runs: plain $(rss_kib "$plain_pid") KiB, TLS $(rss_kib "$tls_pid") KiB"
