@@ -33,6 +33,17 @@ struct metric_series {
 	char *text;		/* every line's text before its value */
 	size_t text_len;
 	size_t *line_ends;	/* histograms: where each line's text ends */
+	/*
+	 * The lines as the last render wrote them, and the figures they
+	 * showed: a series whose figures have not changed since (most
+	 * histograms, from one scrape to the next) is copied instead of
+	 * formatted again.  Keyed by the figures themselves, never by time,
+	 * the copy is always the text of the current values.
+	 */
+	char *rendered;
+	size_t rendered_len;	/* 0 until the first render */
+	uint64_t rendered_value;	/* the bits of value */
+	uint64_t rendered_count;
 };
 
 struct metric_family {
@@ -110,6 +121,7 @@ metrics_series_free(struct metric_series *series)
 	free(series->bucket_counts);
 	free(series->text);
 	free(series->line_ends);
+	free(series->rendered);
 	free(series);
 }
 
@@ -426,7 +438,10 @@ metric_set(struct metric_series *series, double value)
 		series->value = value;
 }
 
-/* Buckets count their own observations; rendering makes them cumulative. */
+/*
+ * Buckets count their own observations; rendering makes them cumulative.
+ * count changes whenever a bucket does: the rendered copy relies on it.
+ */
 void
 metric_observe_count(struct metric_series *series, double value, uint64_t count)
 {
@@ -463,9 +478,19 @@ metric_histogram_count(const struct metric_series *series)
 	return series->count;
 }
 
-/* Write a series' lines at p, which has room for them; returns their end. */
+/* Room for a series' lines: each value (or "NaN", "+Inf") fits in NUMBER_FORMAT_MAX. */
+static size_t
+metrics_series_room(const struct metric_series *series)
+{
+	const struct metric_family *family = series->family;
+
+	return series->text_len + NUMBER_FORMAT_MAX *
+	    (family->type == METRIC_HISTOGRAM ? family->bucket_count + 3 : 1);
+}
+
+/* Format a series' lines at p, which has room for them; returns their end. */
 static char *
-metrics_render_series(const struct metric_series *series, char *p)
+metrics_format_series(const struct metric_series *series, char *p)
 {
 	const struct metric_family *family = series->family;
 	uint64_t cumulative = 0;
@@ -498,11 +523,37 @@ metrics_render_series(const struct metric_series *series, char *p)
 	return p;
 }
 
+/* Write a series' lines at p: a copy of the last ones if its figures are the same. */
+static char *
+metrics_render_series(struct metric_series *series, char *p)
+{
+	uint64_t value;
+	char *start = p;
+
+	memcpy(&value, &series->value, sizeof value);
+	if (series->rendered_len > 0 && value == series->rendered_value &&
+	    series->count == series->rendered_count) {
+		memcpy(p, series->rendered, series->rendered_len);
+		return p + series->rendered_len;
+	}
+	p = metrics_format_series(series, p);
+	/* Without room to keep them, the lines are formatted every time. */
+	if (series->rendered == NULL)
+		series->rendered = malloc(metrics_series_room(series));
+	if (series->rendered != NULL) {
+		series->rendered_len = (size_t)(p - start);
+		memcpy(series->rendered, start, series->rendered_len);
+		series->rendered_value = value;
+		series->rendered_count = series->count;
+	}
+	return p;
+}
+
 int
 metrics_render(struct metrics *metrics, struct buf *out)
 {
 	const struct metric_family *family;
-	const struct metric_series *series;
+	struct metric_series *series;
 	size_t start = out->len;
 	int error;
 
@@ -513,15 +564,16 @@ metrics_render(struct metrics *metrics, struct buf *out)
 	if ((error = buf_reserve(out, metrics->render_len)) != 0)
 		return error;
 	for (family = metrics->families; family != NULL; family = family->next) {
-		if ((error = buf_append(out, family->header, family->header_len)) != 0)
+		if (out->cap - out->len <= family->header_len &&
+		    (error = buf_reserve(out, family->header_len)) != 0)
 			return error;
+		memcpy(out->data + out->len, family->header, family->header_len);
+		out->len += family->header_len;
 		for (series = family->series; series != NULL; series = series->next) {
-			size_t lines = family->type == METRIC_HISTOGRAM ?
-			    family->bucket_count + 3 : 1;
+			size_t room = metrics_series_room(series);
 			char *end;
 
-			error = buf_reserve(out, series->text_len + lines * NUMBER_FORMAT_MAX);
-			if (error != 0)
+			if (out->cap - out->len <= room && (error = buf_reserve(out, room)) != 0)
 				return error;
 			end = metrics_render_series(series, out->data + out->len);
 			out->len = (size_t)(end - out->data);

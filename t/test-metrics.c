@@ -159,6 +159,56 @@ main(void)
 		metrics_family_clear(many);
 	}
 
+	/*
+	 * A series is formatted again only when its figures change: each
+	 * render is the text of the current values, as a registry rendered
+	 * for the first time would give it.
+	 */
+	{
+		struct metrics *fresh;
+		struct metric_series *twin_hist, *twin_gauge, *hist, *gauge0;
+		struct buf fresh_out = BUF_INIT;
+		static const double bounds[] = { 0.5, 1 };
+
+		hist = metrics_series(metrics_family(metrics, METRIC_HISTOGRAM, "temper_test_memo_seconds",
+		    "Rendered again.", (const char *const[]){ "k", NULL }, bounds, 2),
+		    (const char *const[]){ "v" });
+		gauge0 = metrics_series0(metrics_family(metrics, METRIC_GAUGE, "temper_test_memo_gauge",
+		    "Zero and minus zero.", NULL, NULL, 0));
+		metric_observe(hist, 0.25);
+		text = render(metrics, &out);
+		ok(strstr(text, "temper_test_memo_seconds_bucket{k=\"v\",le=\"0.5\"} 1\n") != NULL &&
+		    strstr(text, "temper_test_memo_gauge 0\n") != NULL, "a histogram and a gauge, first render");
+		metric_observe(hist, 0.75);
+		metric_set(gauge0, -0.0);
+		text = render(metrics, &out);
+		ok(strstr(text, "temper_test_memo_seconds_bucket{k=\"v\",le=\"1\"} 2\n") != NULL &&
+		    strstr(text, "temper_test_memo_seconds_sum{k=\"v\"} 1\n") != NULL &&
+		    strstr(text, "temper_test_memo_gauge -0\n") != NULL,
+		    "a new observation and -0 for 0 show in the next render");
+		metric_set(gauge0, 0.0 / 0.0);
+		render(metrics, &out);
+		metric_set(gauge0, 0.0 / 0.0);
+		text = render(metrics, &out);
+		ok(strstr(text, "temper_test_memo_gauge NaN\n") != NULL, "NaN twice");
+
+		/* The same figures in a registry never rendered before. */
+		fresh = metrics_new();
+		twin_hist = metrics_series(metrics_family(fresh, METRIC_HISTOGRAM, "temper_test_memo_seconds",
+		    "Rendered again.", (const char *const[]){ "k", NULL }, bounds, 2),
+		    (const char *const[]){ "v" });
+		twin_gauge = metrics_series0(metrics_family(fresh, METRIC_GAUGE, "temper_test_memo_gauge",
+		    "Zero and minus zero.", NULL, NULL, 0));
+		metric_observe(twin_hist, 0.25);
+		metric_observe(twin_hist, 0.75);
+		metric_set(twin_gauge, 0.0 / 0.0);
+		metrics_render(fresh, &fresh_out);
+		ok(strstr(text, fresh_out.data) != NULL,
+		    "... every render is the text a first render of the same figures gives");
+		buf_free(&fresh_out);
+		metrics_free(fresh);
+	}
+
 	metrics_register_process(metrics, "9.9.9");
 	text = render(metrics, &out);
 	ok(strstr(text, "temper_build_info{version=\"9.9.9\"} 1\n") != NULL, "build info");
