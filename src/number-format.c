@@ -459,33 +459,46 @@ number_format_shortest(double value, char digits[NUMBER_FORMAT_MAX], int *expone
  * span less than 0.12 at that scale, and so does the error of the
  * product.  D and 10^p (p <= 22) are exact doubles, so one division
  * rounds D / 10^p correctly, as strtod would: it reads back as value iff
- * it equals value.  The first p that works is the shortest.  0 when
- * there is none (16 or 17 digits, or too small): the exact algorithm
- * takes those.
+ * it equals value.  A form with p decimals gives one with p + 1 (a zero
+ * more), so the most decimals that keep D below 10^15 are tried first:
+ * none there, none at all (16 or 17 digits, or too small: 0, and the
+ * exact algorithm takes those).  Then the fewest that work, from 0 up.
  */
+static const double number_format_pow10[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+static uint64_t
+number_format_decimals(double value, int decimals)
+{
+	uint64_t d = (uint64_t)(value * number_format_pow10[decimals] + 0.5);
+
+	if (d == 0 || (double)d / number_format_pow10[decimals] != value)
+		return 0;
+	return d;
+}
+
 static int
 number_format_short(double value, char digits[NUMBER_FORMAT_MAX], int *exponent)
 {
-	static const double pow10[] = {
-		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-	};
+	int most = (int)(sizeof number_format_pow10 / sizeof number_format_pow10[0]) - 1;
+	uint64_t d = 0;
+	int decimals, n;
 
-	for (int p = 0; p < (int)(sizeof pow10 / sizeof pow10[0]); p++) {
-		double scaled = value * pow10[p];
-		uint64_t d;
-		int n;
-
-		if (scaled >= 1e15)
+	while (most >= 0 && value * number_format_pow10[most] >= 1e15)
+		most--;
+	if (most < 0 || number_format_decimals(value, most) == 0)
+		return 0;
+	for (decimals = 0; decimals < most; decimals++) {
+		if ((d = number_format_decimals(value, decimals)) != 0)
 			break;
-		d = (uint64_t)(scaled + 0.5);
-		if (d == 0 || (double)d / pow10[p] != value)
-			continue;
-		n = (int)number_format_u64(digits, d);
-		*exponent = n - p;
-		return n;
 	}
-	return 0;
+	if (d == 0)
+		d = number_format_decimals(value, most);
+	n = (int)number_format_u64(digits, d);
+	*exponent = n - decimals;
+	return n;
 }
 
 /*
