@@ -153,9 +153,12 @@ http_parser_on_headers_complete(llhttp_t *llhttp)
 	struct http_parser *parser = http_parser_of(llhttp);
 	struct http_request *request = parser->request;
 	const char *url = request->url.data ? request->url.data : "", *q, *expect;
+	const char *method = llhttp_method_name((llhttp_method_t)llhttp_get_method(llhttp));
+	size_t method_len = strnlen(method, sizeof request->method - 1);
 
-	snprintf(request->method, sizeof request->method, "%s",
-	    llhttp_method_name((llhttp_method_t)llhttp_get_method(llhttp)));
+	/* Every request passes here: copied, not printf-formatted. */
+	memcpy(request->method, method, method_len);
+	request->method[method_len] = '\0';
 	request->head = strcmp(request->method, "HEAD") == 0;
 	if (url[0] != '/')
 		return http_parser_refuse(parser, 400, "request target must be an absolute path");
