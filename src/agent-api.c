@@ -97,7 +97,7 @@ agent_api_status(struct http_request *request, void *arg)
 	cJSON_AddStringToObject(enforcement, "state", agent_enforcement_state(agent));
 	cJSON_AddStringToObject(enforcement, "reason", safe_mode ?
 	    "safe mode stands enforcement down" : agent_scheduler_runs(agent) ?
-	    "scx_layered enforces the plan (sched_ext)" : agent->enforce != NULL ?
+	    "scx_layered enforces the plan (sched_ext; scheduler_reason says how it stands)" : agent->enforce != NULL ?
 	    "the cgroup backend: cpu.idle for low and background pods" :
 	    "no enforcement backend runs: plans are computed and published only");
 	if (agent->enforce != NULL)
